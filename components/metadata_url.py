@@ -142,7 +142,7 @@ def postgres_url(
     return url + (f"?sslmode={sslmode}" if sslmode else "")
 
 
-def parse_postgres_url(url: str) -> MetadataUrl:
+def parse_metadata_url(url: str) -> MetadataUrl:
     """Parse a metadata URL the way Materialize does.
 
     Raises ValueError for anything Materialize would reject or that cannot
