@@ -1,0 +1,36 @@
+"""Targets: how each environment provides a cluster, Postgres and blob storage.
+
+Each target is imported only when a stack selects it, so an AWS stack never
+loads the GCP or Azure SDKs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pulumi
+
+from components.contract import TargetResult
+from components.settings import Settings
+
+# target name -> (module, component class)
+_TARGETS: dict[str, tuple[str, str]] = {
+    "byo": ("components.targets.byo", "ByoTarget"),
+}
+
+
+def target_class(settings: Settings) -> type[pulumi.ComponentResource]:
+    """The target component for a stack; fails cleanly, before anything is created."""
+    entry = _TARGETS.get(settings.target)
+    if entry is None:
+        available = ", ".join(sorted(_TARGETS))
+        raise pulumi.RunError(
+            f"materialize:target: {settings.target!r} is not available in this version of the installer "
+            f"(available: {available})"
+        )
+    module_name, class_name = entry
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def build_target(settings: Settings) -> TargetResult:
+    return target_class(settings)(settings.target, settings).result

@@ -1,0 +1,72 @@
+"""The data plane: everything every install needs, on any target.
+
+It reads only the contract a target returns (Platform, MetadataStore,
+BlobStore) and never knows which cloud it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.contract import InstanceIdentity, TargetResult
+from components.dataplane.cert_manager import CertManager, CertManagerArgs
+from components.dataplane.instance import InstanceArgs, MaterializeInstance
+from components.dataplane.operator import MaterializeOperator, OperatorArgs
+from components.dataplane.operator_values import operator_values
+from components.settings import Settings
+
+
+@dataclass(frozen=True)
+class DataPlaneArgs:
+    settings: Settings
+    target: TargetResult
+    environment_ids: Mapping[str, str]
+
+
+class DataPlane(pulumi.ComponentResource):
+    instances: dict[str, MaterializeInstance]
+
+    def __init__(self, name: str, args: DataPlaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:dataplane:DataPlane", name, None, opts)
+        settings = args.settings
+        platform = args.target.platform
+        child = pulumi.ResourceOptions(parent=self)
+
+        tls = CertManager(
+            f"{name}-tls", CertManagerArgs(platform=platform, install=settings.cert_manager.install), opts=child
+        )
+        operator = MaterializeOperator(
+            f"{name}-operator",
+            OperatorArgs(
+                platform=platform,
+                version=settings.version,
+                values=operator_values(settings, platform, tls.issuer_name),
+                # The v1 CRD's conversion webhook needs its certificate from cert-manager.
+                requires=(tls.issuer,),
+            ),
+            opts=child,
+        )
+        license_key = pulumi.Output.secret(settings.license_key.get_secret_value())
+
+        self.instances = {}
+        for instance in settings.instances:
+            identity = InstanceIdentity(namespace=instance.resolved_namespace, name=instance.name)
+            self.instances[instance.name] = MaterializeInstance(
+                f"{name}-{instance.name}",
+                InstanceArgs(
+                    settings=settings,
+                    instance=instance,
+                    environment_id=args.environment_ids[instance.name],
+                    platform=platform,
+                    metadata=args.target.metadata.database_for(identity),
+                    blob=args.target.blob.access_for(identity),
+                    license_key=license_key,
+                    issuer_name=tls.issuer_name,
+                    requires=(operator.release, tls.issuer),
+                ),
+                opts=child,
+            )
+        self.register_outputs({name: i.sql_endpoint for name, i in self.instances.items()})

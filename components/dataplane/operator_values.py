@@ -1,0 +1,58 @@
+"""Helm values for the materialize-operator chart, derived from settings.
+
+Only keys the chart defines are set (a test checks them against the chart's
+published values), and never a secret: credentials live in per-instance
+Secrets that the chart does not see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.contract import Platform
+from components.dataplane.placement import placement_values
+from components.settings import Settings
+
+
+def operator_values(settings: Settings, platform: Platform, issuer_name: str) -> dict[str, Any]:
+    materialize = placement_values(platform.materialize_nodes)
+    system = placement_values(platform.system_nodes)
+    issuer_ref = {"name": issuer_name, "kind": "ClusterIssuer"}
+
+    cloud_provider: dict[str, Any] = {"type": platform.cloud_provider, "region": platform.region}
+    if platform.cloud_provider == "aws":
+        cloud_provider["providers"] = {"aws": {"enabled": True, "accountID": platform.aws_account_id or ""}}
+
+    return {
+        "operator": {
+            "args": {"installV1CRD": settings.crd_version == "v1"},
+            "cloudProvider": cloud_provider,
+            "clusters": {"swap_enabled": platform.swap_enabled},
+            **system,
+        },
+        # environmentd and clusterd do the work and carry the data: they go to
+        # the Materialize nodes (swap-capable where swap is on).
+        "environmentd": materialize,
+        "clusterd": materialize,
+        "balancerd": materialize,
+        "console": materialize,
+        "networkPolicies": {
+            "enabled": settings.network_policies,
+            "internal": {"enabled": settings.network_policies},
+            # Only the SQL and HTTP ports are reachable from outside the
+            # instance. Who may reach them is decided by each load balancer's
+            # source ranges: a CIDR filter here would also drop traffic that
+            # kube-proxy forwards from node addresses.
+            "ingress": {"enabled": settings.network_policies, "cidrs": ["0.0.0.0/0"]},
+            # Sources and sinks live anywhere: egress stays open.
+            "egress": {"enabled": settings.network_policies, "cidrs": ["0.0.0.0/0"]},
+        },
+        "observability": {"podMetrics": {"enabled": settings.pod_metrics}},
+        "tls": {
+            "defaultCertificateSpecs": {
+                "balancerdExternal": {"issuerRef": issuer_ref},
+                "consoleExternal": {"issuerRef": issuer_ref},
+                "internal": {"issuerRef": issuer_ref},
+            }
+        },
+    }

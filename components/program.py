@@ -1,0 +1,46 @@
+"""The whole stack: settings -> upgrade guard -> target -> data plane -> exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.dataplane.data_plane import DataPlane, DataPlaneArgs
+from components.dataplane.environment_id import environment_id
+from components.dataplane.upgrade_guard import check_upgrade, deployed_state
+from components.settings import load_settings, read_pulumi_config
+from components.targets import target_class
+
+
+async def main() -> dict[str, Any]:
+    # Bad configuration fails here, before anything is registered.
+    settings = load_settings(*read_pulumi_config())
+    target_component = target_class(settings)
+    environment_ids = {
+        instance.name: environment_id(instance, pulumi.get_organization(), pulumi.get_project(), pulumi.get_stack())
+        for instance in settings.instances
+    }
+    check_upgrade(settings, environment_ids, await deployed_state())
+
+    target = target_component(settings.target, settings).result
+    data_plane = DataPlane(
+        "materialize", DataPlaneArgs(settings=settings, target=target, environment_ids=environment_ids)
+    )
+    return {
+        "target": settings.target,
+        "materializeVersion": settings.version,
+        "crdVersion": settings.crd_version,
+        "instances": {
+            name: {
+                "namespace": instance.namespace,
+                "environmentId": environment_ids[name],
+                "sqlEndpoint": instance.sql_endpoint,
+                "consoleEndpoint": instance.console_endpoint,
+            }
+            for name, instance in data_plane.instances.items()
+        },
+        # Kept apart from `instances` so the rest of that output stays readable.
+        "connectionStrings": {name: instance.connection_string for name, instance in data_plane.instances.items()},
+        **target.outputs,
+    }

@@ -1,0 +1,437 @@
+"""The one validated settings model for a whole stack.
+
+Every value a stack can set is declared here (and in Pulumi.yaml, kept in step
+by a test). `load_settings` turns raw Pulumi config into a `Settings` object or
+raises a `pulumi.RunError` that names the key, the bad value and what is
+allowed, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from components.metadata_url import parse_metadata_url
+from components.persist_url import parse_persist_url
+from components.versions import (
+    DEFAULT_MATERIALIZE_VERSION,
+    FIRST_V1_CRD_VERSION,
+    MINIMUM_MATERIALIZE_MAJOR,
+    Version,
+)
+
+PROJECT = "materialize"
+TARGETS = ("local", "byo", "aws", "gcp", "azure")
+CLOUD_TARGETS = ("aws", "gcp", "azure")
+# Placeholder a URL may carry so one URL serves several instances.
+INSTANCE_PLACEHOLDER = "{instance}"
+
+# Instance names become Kubernetes object names with suffixes such as
+# "-balancerd-lb", which must stay within the 63-character label limit.
+_MAX_INSTANCE_NAME = 40
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+# Materialize system parameter names are lower-case snake case.
+_SYSTEM_PARAMETER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _dns_label(max_length: int) -> Any:
+    def check(value: str) -> str:
+        if len(value) > max_length or not _DNS_LABEL.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid DNS-1123 label: use lower-case letters, digits and '-', "
+                f"start and end with a letter or digit, at most {max_length} characters"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _version(value: str) -> str:
+    parsed = Version.parse(value)
+    if parsed.major < MINIMUM_MATERIALIZE_MAJOR:
+        raise ValueError(
+            f"{value!r} is older than v{MINIMUM_MATERIALIZE_MAJOR}.0.0, the oldest release this installer supports"
+        )
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block such as 10.0.0.0/16 ({error})") from None
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 4Gi or 4095Mi")
+    return value
+
+
+DnsLabel = Annotated[str, _dns_label(63)]
+InstanceName = Annotated[str, _dns_label(_MAX_INSTANCE_NAME)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Toleration(_Strict):
+    key: str
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+    def to_kubernetes(self) -> dict[str, str]:
+        return self.model_dump(exclude_none=True)
+
+
+class Placement(_Strict):
+    """Where a group of pods may run."""
+
+    node_selector: dict[str, str] = Field(default_factory=dict, alias="nodeSelector")
+    tolerations: list[Toleration] = Field(default_factory=list)
+
+    @field_validator("node_selector")
+    @classmethod
+    def _label_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not _LABEL_KEY.match(key):
+                raise ValueError(f"{key!r} is not a valid Kubernetes label key")
+        return value
+
+
+class NodePlacement(_Strict):
+    """Overrides for the node placement a target chooses."""
+
+    materialize: Placement | None = None
+    system: Placement | None = None
+
+
+class Resources(_Strict):
+    requests: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
+    limits: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
+
+    def to_kubernetes(self) -> dict[str, dict[str, str]]:
+        return {kind: dict(values) for kind, values in (("requests", self.requests), ("limits", self.limits)) if values}
+
+
+class Exposure(_Strict):
+    """How an instance's SQL, HTTP and console ports are reached from outside the cluster."""
+
+    # None: internal on clouds; clusterIP where no internal load balancer exists.
+    type: Literal["internal", "public", "clusterIP"] | None = None
+    allowed_cidrs: list[Cidr] = Field(default_factory=list, alias="allowedCidrs")
+
+    @model_validator(mode="after")
+    def _public_needs_allowlist(self) -> Exposure:
+        if self.type == "public" and not self.allowed_cidrs:
+            raise ValueError(
+                "a public load balancer needs an explicit allowedCidrs list "
+                "(give 0.0.0.0/0 only if the whole internet may connect)"
+            )
+        if self.type == "clusterIP" and self.allowed_cidrs:
+            raise ValueError("allowedCidrs applies to load balancers only; remove it or use type internal or public")
+        return self
+
+
+class InstanceSettings(_Strict):
+    name: InstanceName
+    namespace: DnsLabel | None = None
+    environment_id: uuid.UUID | None = Field(default=None, alias="environmentId")
+    environmentd_resources: Resources | None = Field(default=None, alias="environmentdResources")
+    # Password is the safe default: "None" lets anyone who reaches the port in as any user.
+    authenticator: Literal["Password", "Sasl", "Oidc", "None"] = "Password"
+    rollout_strategy: Literal["WaitUntilReady", "ManuallyPromote", "ImmediatelyPromoteCausingDowntime"] = Field(
+        default="WaitUntilReady", alias="rolloutStrategy"
+    )
+    system_parameters: dict[str, str | int | float | bool] = Field(default_factory=dict, alias="systemParameters")
+    exposure: Exposure = Field(default_factory=Exposure)
+    # Extra service-account annotations and pod labels, for identities a byo
+    # cluster already has (IRSA role, workload identity, ...).
+    service_account_annotations: dict[str, str] = Field(default_factory=dict, alias="serviceAccountAnnotations")
+    pod_labels: dict[str, str] = Field(default_factory=dict, alias="podLabels")
+    balancerd_replicas: int | None = Field(default=None, ge=1, le=16, alias="balancerdReplicas")
+    console_replicas: int | None = Field(default=None, ge=0, le=16, alias="consoleReplicas")
+
+    @field_validator("system_parameters")
+    @classmethod
+    def _parameter_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not _SYSTEM_PARAMETER.match(key):
+                raise ValueError(f"{key!r} is not a Materialize system parameter name (lower_snake_case)")
+        return value
+
+    @property
+    def resolved_namespace(self) -> str:
+        return self.namespace or f"materialize-{self.name}"
+
+    @property
+    def needs_mz_system_password(self) -> bool:
+        return self.authenticator in ("Password", "Sasl")
+
+
+class CertManagerSettings(_Strict):
+    # Set to false when the cluster already runs cert-manager.
+    install: bool = True
+
+
+class Settings(_Strict):
+    target: Literal["local", "byo", "aws", "gcp", "azure"]
+    region: str | None = None
+    version: Annotated[str, AfterValidator(_version)] = DEFAULT_MATERIALIZE_VERSION
+    license_key: SecretStr = Field(alias="licenseKey")
+    instances: list[InstanceSettings] = Field(default_factory=lambda: [InstanceSettings(name="main")], min_length=1)
+    swap: bool | None = None
+    node_placement: NodePlacement = Field(default_factory=NodePlacement, alias="nodePlacement")
+    network_policies: bool = Field(default=True, alias="networkPolicies")
+    protect_data: bool = Field(default=True, alias="protectData")
+    crd_version: Literal["v1", "v1alpha1"] = Field(default="v1", alias="crdVersion")
+    cert_manager: CertManagerSettings = Field(default_factory=CertManagerSettings, alias="certManager")
+    pod_metrics: bool = Field(default=False, alias="podMetrics")
+    tags: dict[str, str] = Field(default_factory=dict)
+    # Reaching an existing cluster (byo, local).
+    kubeconfig: SecretStr | None = None
+    kube_context: str | None = Field(default=None, alias="kubeContext")
+    # Existing services (byo).
+    metadata_backend_url: SecretStr | None = Field(default=None, alias="metadataBackendUrl")
+    persist_backend_url: SecretStr | None = Field(default=None, alias="persistBackendUrl")
+    cloud_provider: Literal["aws", "gcp", "azure", "generic"] = Field(default="generic", alias="cloudProvider")
+    aws_account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = Field(default=None, alias="awsAccountId")
+
+    @field_validator("license_key")
+    @classmethod
+    def _license_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the license key is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        names = [instance.name for instance in self.instances]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"instance names must be unique; repeated: {', '.join(duplicated)}")
+        namespaces = [instance.resolved_namespace for instance in self.instances]
+        shared = sorted({ns for ns in namespaces if namespaces.count(ns) > 1})
+        if shared:
+            raise ValueError(f"each instance needs its own namespace; shared: {', '.join(shared)}")
+        if self.target in CLOUD_TARGETS and not self.region:
+            raise ValueError(f"target {self.target} needs a region")
+        if self.target != "byo":
+            for key in ("metadata_backend_url", "persist_backend_url"):
+                if getattr(self, key) is not None:
+                    raise ValueError(
+                        f"{_alias(key)} is only used by the byo target; the {self.target} target creates its own"
+                    )
+        if not self.has_internal_load_balancers:
+            for index, instance in enumerate(self.instances):
+                if instance.exposure.type == "internal":
+                    raise ValueError(
+                        f"instances[{index}].exposure.type internal needs a cloud load balancer; "
+                        f"on this cluster ({self.target}, cloudProvider {self.cloud_provider}) use clusterIP or public"
+                    )
+        if self.crd_version == "v1" and Version.parse(self.version) < Version.parse(FIRST_V1_CRD_VERSION):
+            raise ValueError(
+                f"crdVersion v1 needs version {FIRST_V1_CRD_VERSION} or newer; "
+                f"use crdVersion v1alpha1 with {self.version}"
+            )
+        if self.target == "byo" and self.kubeconfig is None:
+            raise ValueError(
+                "the byo target needs kubeconfig (a kubeconfig file path, or its contents set with --secret)"
+            )
+        if self.target == "byo" and self.cloud_provider == "aws" and not self.aws_account_id:
+            raise ValueError("cloudProvider aws needs awsAccountId (the 12-digit AWS account id)")
+        return self
+
+    @property
+    def has_internal_load_balancers(self) -> bool:
+        if self.target == "byo":
+            return self.cloud_provider in CLOUD_TARGETS
+        return self.target in CLOUD_TARGETS
+
+    def exposure_type(self, instance: InstanceSettings) -> Literal["internal", "public", "clusterIP"]:
+        if instance.exposure.type is not None:
+            return instance.exposure.type
+        return "internal" if self.has_internal_load_balancers else "clusterIP"
+
+
+def _alias(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return info.alias if info is not None and info.alias else field
+
+
+# Keys whose values are Pulumi secrets: never shown in errors, never plain text.
+SECRET_KEYS = frozenset({"licenseKey", "kubeconfig", "metadataBackendUrl", "persistBackendUrl"})
+# Keys whose config value is a JSON document rather than a string.
+_STRUCTURED_KEYS = frozenset(
+    {"instances", "nodePlacement", "networkPolicies", "protectData", "certManager", "podMetrics", "tags", "swap"}
+)
+
+
+def config_keys() -> list[str]:
+    """Every top-level config key a stack may set, in declaration order."""
+    return [info.alias or name for name, info in Settings.model_fields.items()]
+
+
+def _decode(key: str, raw: Any) -> Any:
+    if key in _STRUCTURED_KEYS and isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            # Leave it as text: pydantic reports the type mismatch with the key.
+            return raw
+    return raw
+
+
+def _describe_value(key: str, value: Any) -> str:
+    if key in SECRET_KEYS:
+        return "(secret, not shown)"
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _error_line(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+    location = [part for part in error["loc"] if part not in ("function-after", "str")]
+    top = str(location[0]) if location else ""
+    path = top
+    for part in location[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        parent = _allowed_keys_at(location[:-1])
+        hint = difflib.get_close_matches(str(location[-1]), parent, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return f"{PROJECT}:{path}: unknown key{suggestion}; allowed keys here: {', '.join(parent)}"
+    if error["type"] == "missing":
+        return f"{PROJECT}:{path}: required but not set"
+    if not location:
+        return f"stack configuration: {message}"
+    return f"{PROJECT}:{path}: {_describe_value(top, error.get('input'))} is not allowed: {message}"
+
+
+def _allowed_keys_at(location: list[Any]) -> list[str]:
+    model: type[BaseModel] = Settings
+    for part in location:
+        if isinstance(part, int):
+            continue
+        info = next((f for n, f in model.model_fields.items() if (f.alias or n) == part or n == part), None)
+        if info is None:
+            break
+        annotation = info.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        for candidate in candidates:
+            nested += [
+                a for a in getattr(candidate, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)
+            ]
+        if not nested:
+            break
+        model = nested[0]
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def load_settings(config: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validate raw config (keys without the project prefix) into Settings.
+
+    `secret_keys` are the keys the stack stores encrypted; a credential given
+    in plain text is refused so it never lands unencrypted in a stack file.
+    """
+    raw = {key: _decode(key, value) for key, value in config.items()}
+    problems: list[str] = []
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as error:
+        problems = [_error_line(detail, raw) for detail in error.errors()]
+        raise pulumi.RunError(_report(problems)) from None
+    problems += _check_secret_values(settings, secret_keys)
+    if problems:
+        raise pulumi.RunError(_report(problems))
+    return settings
+
+
+def _report(problems: list[str]) -> str:
+    return "invalid stack configuration:\n" + "\n".join(f"  - {line}" for line in problems)
+
+
+def _check_secret_values(settings: Settings, secret_keys: frozenset[str]) -> list[str]:
+    problems: list[str] = []
+    if "licenseKey" not in secret_keys:
+        problems.append(
+            f"{PROJECT}:licenseKey: must be stored as a secret: pulumi config set --secret licenseKey <key>"
+        )
+    many = len(settings.instances) > 1
+    for key, field, parse in (
+        ("metadataBackendUrl", settings.metadata_backend_url, parse_metadata_url),
+        ("persistBackendUrl", settings.persist_backend_url, parse_persist_url),
+    ):
+        if field is None:
+            if settings.target == "byo":
+                problems.append(f"{PROJECT}:{key}: required for the byo target but not set")
+            continue
+        url = field.get_secret_value()
+        if many and INSTANCE_PLACEHOLDER not in url:
+            problems.append(
+                f"{PROJECT}:{key}: with several instances the URL must contain {INSTANCE_PLACEHOLDER} "
+                "so every instance gets its own database / prefix"
+            )
+        try:
+            parsed = parse(url.replace(INSTANCE_PLACEHOLDER, "placeholder"))
+        except ValueError as error:
+            problems.append(f"{PROJECT}:{key}: (secret, not shown) is not allowed: {error}")
+            continue
+        if _carries_credentials(parsed) and key not in secret_keys:
+            problems.append(
+                f"{PROJECT}:{key}: carries credentials in plain text; store it with "
+                f"pulumi config set --secret {key} <url>"
+            )
+    if settings.kubeconfig is not None and "kubeconfig" not in secret_keys:
+        text = settings.kubeconfig.get_secret_value()
+        if "\n" in text or text.lstrip().startswith(("{", "apiVersion")):
+            problems.append(
+                f"{PROJECT}:kubeconfig: kubeconfig contents must be stored as a secret "
+                "(pulumi config set --secret kubeconfig < file), or give a file path instead"
+            )
+    return problems
+
+
+def _carries_credentials(parsed: Any) -> bool:
+    return bool(getattr(parsed, "password", None) or getattr(parsed, "has_secret", False))
+
+
+def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """All of this project's config keys from the running Pulumi program."""
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{PROJECT}:"
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    values = {key.removeprefix(prefix): runtime_config.get_config(key) for key in keys if key.startswith(prefix)}
+    secret = {
+        key.removeprefix(prefix)
+        for key in set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+        if key.startswith(prefix)
+    }
+    return values, frozenset(secret)

@@ -1,0 +1,100 @@
+"""The byo target: hands over what the customer already runs.
+
+Nothing stateful is created here; the customer's Postgres and object store
+are only referenced, through URLs kept as Pulumi secrets.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.contract import (
+    BlobAccess,
+    InstanceIdentity,
+    MetadataDatabase,
+    Platform,
+    TargetResult,
+)
+from components.settings import INSTANCE_PLACEHOLDER, Placement, Settings
+from components.targets.load_balancers import INTERNAL, PUBLIC
+
+
+class _UrlPerInstance:
+    """One URL, with `{instance}` replaced by each instance's name."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+
+    def url(self, instance: InstanceIdentity) -> pulumi.Output[str]:
+        return pulumi.Output.secret(self._template.replace(INSTANCE_PLACEHOLDER, instance.name))
+
+
+class ByoMetadataStore:
+    def __init__(self, template: str) -> None:
+        self._urls = _UrlPerInstance(template)
+
+    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
+        return MetadataDatabase(url=self._urls.url(instance))
+
+
+class ByoBlobStore:
+    def __init__(self, template: str, settings: Settings) -> None:
+        self._urls = _UrlPerInstance(template)
+        self._instances = {instance.name: instance for instance in settings.instances}
+
+    def access_for(self, instance: InstanceIdentity) -> BlobAccess:
+        configured = self._instances[instance.name]
+        return BlobAccess(
+            persist_url=self._urls.url(instance),
+            service_account_annotations=dict(configured.service_account_annotations),
+            pod_labels=dict(configured.pod_labels),
+        )
+
+
+def kubeconfig_input(value: str) -> pulumi.Input[str]:
+    """A kubeconfig path stays a path (no credentials in state); contents stay secret."""
+    if "\n" in value or value.lstrip().startswith(("{", "apiVersion")):
+        return pulumi.Output.secret(value)
+    return os.path.expanduser(value)
+
+
+class ByoTarget(pulumi.ComponentResource):
+    result: TargetResult
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:byo:Target", name, None, opts)
+        # Settings validation guarantees these are set for byo.
+        assert settings.kubeconfig is not None
+        assert settings.metadata_backend_url is not None and settings.persist_backend_url is not None
+
+        provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=kubeconfig_input(settings.kubeconfig.get_secret_value()),
+            context=settings.kube_context,
+            # The cluster is who the context says it is: a refreshed token or a
+            # moved kubeconfig file must update the provider, not replace every object.
+            cluster_identifier=f"byo/{settings.kube_context or 'current-context'}",
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        cloud = settings.cloud_provider
+        platform = Platform(
+            provider=provider,
+            cloud_provider=cloud,
+            region=settings.region or cloud,
+            aws_account_id=settings.aws_account_id,
+            materialize_nodes=settings.node_placement.materialize or Placement(),
+            system_nodes=settings.node_placement.system or Placement(),
+            swap_enabled=True if settings.swap is None else settings.swap,
+            internal_load_balancer_annotations=INTERNAL.get(cloud, {}),
+            public_load_balancer_annotations=PUBLIC.get(cloud, {}),
+        )
+        self.result = TargetResult(
+            platform=platform,
+            metadata=ByoMetadataStore(settings.metadata_backend_url.get_secret_value()),
+            blob=ByoBlobStore(settings.persist_backend_url.get_secret_value(), settings),
+        )
+        self.register_outputs({})

@@ -1,0 +1,32 @@
+"""Service annotations that choose an internal or a public cloud load balancer.
+
+Each cloud spells "internal" differently; targets put the right spelling into
+their `Platform` so the data plane can stay cloud-agnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+INTERNAL: Mapping[str, Mapping[str, str]] = {
+    # Understood by both the in-tree AWS cloud provider (a Network Load
+    # Balancer) and the AWS Load Balancer Controller when its webhook takes
+    # over LoadBalancer Services (it reads the scheme; the legacy "internal"
+    # flag is for the in-tree provider).
+    "aws": {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    },
+    "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
+    "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+}
+
+PUBLIC: Mapping[str, Mapping[str, str]] = {
+    "aws": {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    },
+    "gcp": {},
+    "azure": {},
+}
