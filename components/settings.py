@@ -200,27 +200,71 @@ class CertManagerSettings(_Strict):
 
 
 class Settings(_Strict):
-    target: Literal["local", "byo", "aws", "gcp", "azure"]
-    region: str | None = None
-    version: Annotated[str, AfterValidator(_version)] = DEFAULT_MATERIALIZE_VERSION
-    license_key: SecretStr = Field(alias="licenseKey")
-    instances: list[InstanceSettings] = Field(default_factory=lambda: [InstanceSettings(name="main")], min_length=1)
-    swap: bool | None = None
-    node_placement: NodePlacement = Field(default_factory=NodePlacement, alias="nodePlacement")
-    network_policies: bool = Field(default=True, alias="networkPolicies")
-    protect_data: bool = Field(default=True, alias="protectData")
-    crd_version: Literal["v1", "v1alpha1"] = Field(default="v1", alias="crdVersion")
-    cert_manager: CertManagerSettings = Field(default_factory=CertManagerSettings, alias="certManager")
-    pod_metrics: bool = Field(default=False, alias="podMetrics")
-    tags: dict[str, str] = Field(default_factory=dict)
-    # Reaching an existing cluster (byo, local).
-    kubeconfig: SecretStr | None = None
-    kube_context: str | None = Field(default=None, alias="kubeContext")
-    # Existing services (byo).
-    metadata_backend_url: SecretStr | None = Field(default=None, alias="metadataBackendUrl")
-    persist_backend_url: SecretStr | None = Field(default=None, alias="persistBackendUrl")
-    cloud_provider: Literal["aws", "gcp", "azure", "generic"] = Field(default="generic", alias="cloudProvider")
-    aws_account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = Field(default=None, alias="awsAccountId")
+    target: Literal["local", "byo", "aws", "gcp", "azure"] = Field(
+        description="Where the cluster, Postgres and blob storage come from: local, byo, aws, gcp or azure."
+    )
+    region: str | None = Field(default=None, description="Cloud region; required for aws, gcp and azure.")
+    version: Annotated[str, AfterValidator(_version)] = Field(
+        default=DEFAULT_MATERIALIZE_VERSION,
+        description="Materialize release (vMAJOR.MINOR.PATCH): the operator chart and environmentd image together.",
+    )
+    license_key: SecretStr = Field(alias="licenseKey", description="Materialize license key (set with --secret).")
+    instances: list[InstanceSettings] = Field(
+        default_factory=lambda: [InstanceSettings(name="main")],
+        min_length=1,
+        description="Materialize instances (see the instance keys below); default one instance named main.",
+    )
+    swap: bool | None = Field(
+        default=None,
+        description="Run clusterd with swap; needs nodes labelled materialize.cloud/swap=true. Default: per target.",
+    )
+    node_placement: NodePlacement = Field(
+        default_factory=NodePlacement,
+        alias="nodePlacement",
+        description="Override nodeSelector/tolerations for Materialize pods (materialize) and the operator (system).",
+    )
+    network_policies: bool = Field(
+        default=True, alias="networkPolicies", description="Install the operator's network policies."
+    )
+    protect_data: bool = Field(
+        default=True,
+        alias="protectData",
+        description="Protect databases and buckets from deletion; set false only for throwaway stacks.",
+    )
+    crd_version: Literal["v1", "v1alpha1"] = Field(
+        default="v1", alias="crdVersion", description="Materialize CRD version to create instances with."
+    )
+    cert_manager: CertManagerSettings = Field(
+        default_factory=CertManagerSettings,
+        alias="certManager",
+        description="cert-manager: {install: false} when the cluster already runs it.",
+    )
+    pod_metrics: bool = Field(
+        default=False, alias="podMetrics", description="Console pod metrics (needs metrics-server)."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags / labels for every taggable cloud resource.")
+    kubeconfig: SecretStr | None = Field(
+        default=None, description="Kubeconfig file path, or its contents set with --secret (byo, local)."
+    )
+    kube_context: str | None = Field(default=None, alias="kubeContext", description="Kubeconfig context (byo, local).")
+    metadata_backend_url: SecretStr | None = Field(
+        default=None,
+        alias="metadataBackendUrl",
+        description="byo: Postgres URL; {instance} stands for the instance name. --secret if it has a password.",
+    )
+    persist_backend_url: SecretStr | None = Field(
+        default=None,
+        alias="persistBackendUrl",
+        description="byo: persist (blob) URL; {instance} stands for the instance name. --secret if it has keys.",
+    )
+    cloud_provider: Literal["aws", "gcp", "azure", "generic"] = Field(
+        default="generic",
+        alias="cloudProvider",
+        description="byo: the cloud the existing cluster runs in (operator cloudProvider.type, load balancers).",
+    )
+    aws_account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = Field(
+        default=None, alias="awsAccountId", description="byo with cloudProvider aws: the 12-digit account id."
+    )
 
     @field_validator("license_key")
     @classmethod
