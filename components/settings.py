@@ -159,23 +159,48 @@ class Exposure(_Strict):
 
 
 class InstanceSettings(_Strict):
-    name: InstanceName
-    namespace: DnsLabel | None = None
-    environment_id: uuid.UUID | None = Field(default=None, alias="environmentId")
-    environmentd_resources: Resources | None = Field(default=None, alias="environmentdResources")
-    # Password is the safe default: "None" lets anyone who reaches the port in as any user.
-    authenticator: Literal["Password", "Sasl", "Oidc", "None"] = "Password"
-    rollout_strategy: Literal["WaitUntilReady", "ManuallyPromote", "ImmediatelyPromoteCausingDowntime"] = Field(
-        default="WaitUntilReady", alias="rolloutStrategy"
+    name: InstanceName = Field(description="Instance name: a DNS-1123 label of at most 40 characters.")
+    namespace: DnsLabel | None = Field(default=None, description="Namespace; default materialize-<name>.")
+    environment_id: uuid.UUID | None = Field(
+        default=None,
+        alias="environmentId",
+        description="Set only to adopt an existing instance; otherwise derived, stable for the instance's life.",
     )
-    system_parameters: dict[str, str | int | float | bool] = Field(default_factory=dict, alias="systemParameters")
-    exposure: Exposure = Field(default_factory=Exposure)
+    environmentd_resources: Resources | None = Field(
+        default=None,
+        alias="environmentdResources",
+        description="environmentd {requests: {cpu, memory}, limits: {memory}}; default the chart's.",
+    )
+    # Password is the safe default: "None" lets anyone who reaches the port in as any user.
+    authenticator: Literal["Password", "Sasl", "Oidc", "None"] = Field(
+        default="Password", description="Password, Sasl, Oidc or None (no authentication)."
+    )
+    rollout_strategy: Literal["WaitUntilReady", "ManuallyPromote", "ImmediatelyPromoteCausingDowntime"] = Field(
+        default="WaitUntilReady", alias="rolloutStrategy", description="How upgrades roll out."
+    )
+    system_parameters: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, alias="systemParameters", description="Materialize system parameters (name: value)."
+    )
+    exposure: Exposure = Field(
+        default_factory=Exposure,
+        description="{type: internal|public|clusterIP, allowedCidrs: [...]}; public needs allowedCidrs.",
+    )
     # Extra service-account annotations and pod labels, for identities a byo
     # cluster already has (IRSA role, workload identity, ...).
-    service_account_annotations: dict[str, str] = Field(default_factory=dict, alias="serviceAccountAnnotations")
-    pod_labels: dict[str, str] = Field(default_factory=dict, alias="podLabels")
-    balancerd_replicas: int | None = Field(default=None, ge=1, le=16, alias="balancerdReplicas")
-    console_replicas: int | None = Field(default=None, ge=0, le=16, alias="consoleReplicas")
+    service_account_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        alias="serviceAccountAnnotations",
+        description="byo: extra annotations on the instance's service account (e.g. an IRSA role).",
+    )
+    pod_labels: dict[str, str] = Field(
+        default_factory=dict, alias="podLabels", description="byo: extra labels on the instance's pods."
+    )
+    balancerd_replicas: int | None = Field(
+        default=None, ge=1, le=16, alias="balancerdReplicas", description="balancerd pods; default the operator's."
+    )
+    console_replicas: int | None = Field(
+        default=None, ge=0, le=16, alias="consoleReplicas", description="console pods; default the operator's."
+    )
 
     @field_validator("system_parameters")
     @classmethod

@@ -1,0 +1,113 @@
+"""The configuration reference, generated from the settings model.
+
+`python -m tools.config_reference` prints the Markdown tables the README
+carries; tests check that the README and Pulumi.yaml agree with the model.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from components.settings import SECRET_KEYS, InstanceSettings, Settings
+
+
+@dataclass(frozen=True)
+class KeyDoc:
+    key: str
+    pulumi_type: str | None  # None: a structured value Pulumi.yaml cannot type
+    default: Any  # PydanticUndefined when required
+    description: str
+    secret: bool
+
+    @property
+    def required(self) -> bool:
+        return self.default is PydanticUndefined
+
+
+def _scalar_type(annotation: Any) -> str | None:
+    """The Pulumi project-config type of an annotation, or None for objects."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _scalar_type(args[0])
+    if origin is typing.Annotated:
+        return _scalar_type(args[0])
+    if origin is Literal:
+        return "string"
+    if annotation in (str, SecretStr):
+        return "string"
+    if annotation is bool:
+        return "boolean"
+    if annotation is int:
+        return "integer"
+    return None
+
+
+def _default(info: FieldInfo) -> Any:
+    value = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_defaults=True)
+    if isinstance(value, list):
+        return [v.model_dump(by_alias=True, exclude_defaults=True) if isinstance(v, BaseModel) else v for v in value]
+    return value
+
+
+def key_docs(model: type[BaseModel] = Settings) -> list[KeyDoc]:
+    docs = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        docs.append(
+            KeyDoc(
+                key=key,
+                pulumi_type=_scalar_type(info.annotation),
+                default=_default(info) if not info.is_required() else PydanticUndefined,
+                description=info.description or "",
+                secret=model is Settings and key in SECRET_KEYS,
+            )
+        )
+    return docs
+
+
+def _cell(value: Any) -> str:
+    if value is PydanticUndefined:
+        return "required"
+    if value is None:
+        return ""
+    return f"`{json.dumps(value)}`" if not isinstance(value, str) else f"`{value}`"
+
+
+def _text(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown() -> str:
+    lines = [
+        "| key | default | secret | description |",
+        "| --- | --- | --- | --- |",
+    ]
+    for doc in key_docs(Settings):
+        lines.append(
+            f"| `{doc.key}` | {_cell(doc.default)} | {'yes' if doc.secret else ''} | {_text(doc.description)} |"
+        )
+    lines += [
+        "",
+        "Each entry of `instances`:",
+        "",
+        "| key | default | description |",
+        "| --- | --- | --- |",
+    ]
+    for doc in key_docs(InstanceSettings):
+        lines.append(f"| `{doc.key}` | {_cell(doc.default)} | {_text(doc.description)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

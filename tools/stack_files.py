@@ -1,0 +1,55 @@
+"""Stack configuration as the Pulumi CLI would hand it to the program.
+
+Reads Pulumi.yaml's declared defaults and stacks/Pulumi.<stack>.yaml, without
+the CLI. Encrypted values (`secure:`) cannot be read offline and are reported
+as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.settings import PROJECT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    values: dict[str, Any]
+    # Keys whose value is encrypted in the stack file.
+    encrypted: frozenset[str] = field(default_factory=frozenset)
+
+
+def project_defaults(root: Path = ROOT) -> dict[str, Any]:
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    return {
+        key: declaration["default"]
+        for key, declaration in (project.get("config") or {}).items()
+        if isinstance(declaration, dict) and "default" in declaration
+    }
+
+
+def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        available = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml")
+        )
+        raise FileNotFoundError(f"no stack file {path.relative_to(root)}; stacks: {', '.join(available)}")
+    document = yaml.safe_load(path.read_text()) or {}
+    values: dict[str, Any] = {}
+    encrypted: set[str] = set()
+    for key, value in (document.get("config") or {}).items():
+        namespace, _, name = key.partition(":")
+        if namespace != PROJECT:
+            continue  # provider configuration (aws:region, ...) is not ours to validate
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            encrypted.add(name)
+            continue
+        values[name] = value
+    return StackConfig(values={**project_defaults(root), **values}, encrypted=frozenset(encrypted))
