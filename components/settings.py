@@ -303,37 +303,37 @@ class Settings(_Strict):
         names = [instance.name for instance in self.instances]
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
-            raise ValueError(f"instance names must be unique; repeated: {', '.join(duplicated)}")
+            raise ValueError(f"instances: instance names must be unique; repeated: {', '.join(duplicated)}")
         namespaces = [instance.resolved_namespace for instance in self.instances]
         shared = sorted({ns for ns in namespaces if namespaces.count(ns) > 1})
         if shared:
-            raise ValueError(f"each instance needs its own namespace; shared: {', '.join(shared)}")
+            raise ValueError(f"instances: each instance needs its own namespace; shared: {', '.join(shared)}")
         if self.target in CLOUD_TARGETS and not self.region:
-            raise ValueError(f"target {self.target} needs a region")
+            raise ValueError(f"region: target {self.target} needs a region")
         if self.target != "byo":
             for key in ("metadata_backend_url", "persist_backend_url"):
                 if getattr(self, key) is not None:
                     raise ValueError(
-                        f"{_alias(key)} is only used by the byo target; the {self.target} target creates its own"
+                        f"{_alias(key)}: only used by the byo target; the {self.target} target creates its own"
                     )
         if not self.has_internal_load_balancers:
             for index, instance in enumerate(self.instances):
                 if instance.exposure.type == "internal":
                     raise ValueError(
-                        f"instances[{index}].exposure.type internal needs a cloud load balancer; "
+                        f"instances[{index}].exposure.type: internal needs a cloud load balancer; "
                         f"on this cluster ({self.target}, cloudProvider {self.cloud_provider}) use clusterIP or public"
                     )
         if self.crd_version == "v1" and Version.parse(self.version) < Version.parse(FIRST_V1_CRD_VERSION):
             raise ValueError(
-                f"crdVersion v1 needs version {FIRST_V1_CRD_VERSION} or newer; "
+                f"crdVersion: v1 needs version {FIRST_V1_CRD_VERSION} or newer; "
                 f"use crdVersion v1alpha1 with {self.version}"
             )
         if self.target == "byo" and self.kubeconfig is None:
             raise ValueError(
-                "the byo target needs kubeconfig (a kubeconfig file path, or its contents set with --secret)"
+                "kubeconfig: the byo target needs it (a kubeconfig file path, or its contents set with --secret)"
             )
         if self.target == "byo" and self.cloud_provider == "aws" and not self.aws_account_id:
-            raise ValueError("cloudProvider aws needs awsAccountId (the 12-digit AWS account id)")
+            raise ValueError("awsAccountId: cloudProvider aws needs it (the 12-digit AWS account id)")
         return self
 
     @property
@@ -398,8 +398,12 @@ def _error_line(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{PROJECT}:{path}: required but not set"
     if not location:
-        return f"stack configuration: {message}"
-    return f"{PROJECT}:{path}: {_describe_value(top, error.get('input'))} is not allowed: {message}"
+        # Cross-key checks start their message with the key they are about.
+        return f"{PROJECT}:{message}"
+    shown = _describe_value(top, error.get("input"))
+    if message.startswith(shown):
+        return f"{PROJECT}:{path}: {message}"
+    return f"{PROJECT}:{path}: {shown} is not allowed: {message}"
 
 
 def _allowed_keys_at(location: list[Any]) -> list[str]:

@@ -53,10 +53,17 @@ def evaluate(
     previous_outputs: Mapping[str, Any] | None = None,
     stack: str = "dev",
     preview: bool = False,
+    monitor: RecordingMonitor | None = None,
 ) -> Evaluation:
-    """Run components.program.main() under mocks and wait for every registration."""
+    """Run components.program.main() under mocks and wait for every registration.
+
+    Pass a `monitor` to inspect what was registered even when the program fails.
+    """
     mocks = RealisticMocks(previous_outputs)
-    monitor = RecordingMonitor(mocks)
+    if monitor is None:
+        monitor = RecordingMonitor(mocks)
+    else:
+        monitor.mocks = mocks
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config_values(config), [f"{PROJECT}:{k}" for k in secret_keys])
     settings = pulumi.runtime.settings.SETTINGS

@@ -1,0 +1,148 @@
+"""Bad configuration fails cleanly, names the key, the value and what is allowed,
+and nothing at all is registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from tests.harness.mocks import RealisticMocks, RecordingMonitor
+from tests.harness.stack import LICENSE_KEY, byo_config, evaluate
+
+CASES: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("unknown target", byo_config(target="openstack"), ["materialize:target", "'openstack'", "'byo'", "'aws'"]),
+    ("version not vX.Y.Z", byo_config(version="26.1"), ["materialize:version", "'26.1'", "vMAJOR.MINOR.PATCH"]),
+    ("version with suffix", byo_config(version="v26.1.0-rc1"), ["materialize:version", "vMAJOR.MINOR.PATCH"]),
+    ("version too old", byo_config(version="v25.2.3"), ["materialize:version", "v26.0.0"]),
+    (
+        "instance name not DNS-1123",
+        byo_config(instances=[{"name": "Prod_DB"}]),
+        ["materialize:instances[0].name", "'Prod_DB'", "DNS-1123", "lower-case"],
+    ),
+    (
+        "instance name too long",
+        byo_config(instances=[{"name": "a" * 41}]),
+        ["materialize:instances[0].name", "at most 40"],
+    ),
+    (
+        "duplicate instance names",
+        byo_config(instances=[{"name": "prod"}, {"name": "prod"}], metadataBackendUrl="postgres://m@db/{instance}"),
+        ["materialize:instances: instance names must be unique", "prod"],
+    ),
+    (
+        "CIDR that does not parse",
+        byo_config(instances=[{"name": "prod", "exposure": {"type": "public", "allowedCidrs": ["10.0.0.0/33"]}}]),
+        ["materialize:instances[0].exposure.allowedCidrs[0]", "'10.0.0.0/33'", "CIDR block"],
+    ),
+    (
+        "CIDR with host bits",
+        byo_config(instances=[{"name": "prod", "exposure": {"type": "public", "allowedCidrs": ["10.0.0.1/8"]}}]),
+        ["allowedCidrs[0]", "'10.0.0.1/8'", "CIDR block"],
+    ),
+    ("unknown top-level key (typo)", byo_config(protectdata=False), ["materialize:protectdata", "protectData"]),
+    (
+        "unknown instance key",
+        byo_config(instances=[{"name": "prod", "replicas": 3}]),
+        ["materialize:instances[0].replicas", "unknown key", "allowed keys here", "balancerdReplicas"],
+    ),
+    (
+        "public load balancer without an allowlist",
+        byo_config(instances=[{"name": "prod", "exposure": {"type": "public"}}]),
+        ["materialize:instances[0].exposure", "allowedCidrs"],
+    ),
+    (
+        "internal load balancer on a generic cluster",
+        byo_config(cloudProvider="generic", instances=[{"name": "prod", "exposure": {"type": "internal"}}]),
+        ["materialize:instances[0].exposure.type: internal", "clusterIP"],
+    ),
+    (
+        "v1 CRD with an operator that lacks it",
+        byo_config(version="v26.12.0"),
+        ["materialize:crdVersion: v1 needs version v26.30.0"],
+    ),
+    ("bad authenticator", byo_config(instances=[{"name": "p", "authenticator": "Frontegg"}]), ["authenticator"]),
+    (
+        "byo without kubeconfig",
+        {k: v for k, v in byo_config().items() if k != "kubeconfig"},
+        ["materialize:kubeconfig:"],
+    ),
+    (
+        "byo without metadata URL",
+        {k: v for k, v in byo_config().items() if k != "metadataBackendUrl"},
+        ["materialize:metadataBackendUrl", "required"],
+    ),
+    (
+        "several instances sharing one database",
+        byo_config(
+            instances=[{"name": "a"}, {"name": "b"}], persistBackendUrl="s3://bucket/{instance}?region=us-east-1"
+        ),
+        ["materialize:metadataBackendUrl", "{instance}"],
+    ),
+    (
+        "unknown persist URL parameter",
+        byo_config(persistBackendUrl="s3://bucket/prefix?region=us-east-1&colour=blue"),
+        ["materialize:persistBackendUrl", "colour"],
+    ),
+    (
+        "metadata URL with a search_path",
+        byo_config(metadataBackendUrl="postgres://m@db/mz?options=-c%20search_path%3Dfoo"),
+        ["materialize:metadataBackendUrl", "search_path"],
+    ),
+    (
+        "cloud target without region",
+        {"target": "aws", "licenseKey": LICENSE_KEY},
+        ["materialize:region: target aws needs a region"],
+    ),
+    ("bad swap type", byo_config(swap="sometimes"), ["materialize:swap", "'sometimes'"]),
+]
+
+
+@pytest.mark.parametrize(("config", "expected"), [(c, e) for _, c, e in CASES], ids=[name for name, _, _ in CASES])
+def test_invalid_config_is_refused_before_anything_is_registered(config: dict[str, Any], expected: list[str]) -> None:
+    monitor = RecordingMonitor(RealisticMocks())
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(config, monitor=monitor)
+    assert monitor.registered == []
+    message = str(raised.value)
+    assert "Traceback" not in message
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    assert message.startswith("invalid stack configuration:")
+
+
+def test_missing_license_key_is_refused() -> None:
+    config = {k: v for k, v in byo_config().items() if k != "licenseKey"}
+    with pytest.raises(pulumi.RunError, match=r"materialize:licenseKey: required but not set"):
+        evaluate(config, secret_keys=())
+
+
+def test_license_key_in_plain_text_is_refused() -> None:
+    with pytest.raises(pulumi.RunError, match=r"licenseKey: must be stored as a secret"):
+        evaluate(byo_config(), secret_keys=())
+
+
+def test_credentials_in_plain_text_url_are_refused_and_not_echoed() -> None:
+    url = "postgres://materialize:hunter2-secret@db.example.com:5432/mz?sslmode=require"
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(byo_config(metadataBackendUrl=url))
+    message = str(raised.value)
+    assert "materialize:metadataBackendUrl" in message and "--secret" in message
+    assert "hunter2" not in message
+
+
+def test_secret_values_never_appear_in_errors() -> None:
+    url = "s3://AKIAEXAMPLE:very%2Fsecret@bucket/prefix?region=us-east-1&bogus=1"
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(byo_config(persistBackendUrl=url), secret_keys=("licenseKey", "persistBackendUrl"))
+    message = str(raised.value)
+    assert "very" not in message and "AKIAEXAMPLE" not in message
+    assert "(secret, not shown)" in message
+
+
+def test_target_not_yet_available_is_refused_cleanly() -> None:
+    monitor = RecordingMonitor(RealisticMocks())
+    with pytest.raises(pulumi.RunError, match=r"materialize:target: 'azure' is not available"):
+        evaluate({"target": "azure", "region": "westeurope", "licenseKey": LICENSE_KEY}, monitor=monitor)
+    assert monitor.registered == []
