@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
 from components.dataplane.data_plane import DataPlane, DataPlaneArgs
 from components.dataplane.environment_id import environment_id
-from components.dataplane.upgrade_guard import check_upgrade, deployed_state
+from components.dataplane.upgrade_guard import check_upgrade, deployed_state, own_stack_name
 from components.settings import load_settings, read_pulumi_config
 from components.targets import target_class
 
@@ -17,10 +15,7 @@ async def main() -> dict[str, Any]:
     # Bad configuration fails here, before anything is registered.
     settings = load_settings(*read_pulumi_config())
     target_component = target_class(settings)
-    environment_ids = {
-        instance.name: environment_id(instance, pulumi.get_organization(), pulumi.get_project(), pulumi.get_stack())
-        for instance in settings.instances
-    }
+    environment_ids = {instance.name: environment_id(instance, own_stack_name()) for instance in settings.instances}
     check_upgrade(settings, environment_ids, await deployed_state())
 
     target = target_component(settings.target, settings).result

@@ -16,7 +16,9 @@ from tests.harness.mocks import RealisticMocks, RecordingMonitor
 def pulumi_mocks_set() -> Iterator[RecordingMonitor]:
     mocks = RealisticMocks()
     monitor = RecordingMonitor(mocks)
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack="dev", preview=False, monitor=monitor)
+    pulumi_mocks.set_mocks(
+        mocks, project=PROJECT, stack="dev", preview=False, monitor=monitor, organization="organization"
+    )
     pulumi.runtime.set_all_config({}, [])
     yield monitor
     pulumi.runtime.set_all_config({}, [])

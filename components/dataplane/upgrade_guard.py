@@ -69,9 +69,11 @@ def check_upgrade(settings: Settings, environment_ids: Mapping[str, str], deploy
 
 async def deployed_state() -> DeployedState:
     """This stack's outputs from its last successful update (empty on the first)."""
-    reference = pulumi.StackReference(
-        "deployed-state",
-        stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}",
-    )
+    reference = pulumi.StackReference("deployed-state", stack_name=own_stack_name())
     outputs = await reference.outputs.future()
     return DeployedState.from_outputs(outputs or {})
+
+
+def own_stack_name() -> str:
+    # Self-managed (file, S3, ...) backends name every organization "organization".
+    return f"{pulumi.get_organization() or 'organization'}/{pulumi.get_project()}/{pulumi.get_stack()}"

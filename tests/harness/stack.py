@@ -64,7 +64,9 @@ def evaluate(
         monitor = RecordingMonitor(mocks)
     else:
         monitor.mocks = mocks
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi_mocks.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, organization="organization"
+    )
     pulumi.runtime.set_all_config(config_values(config), [f"{PROJECT}:{k}" for k in secret_keys])
     settings = pulumi.runtime.settings.SETTINGS
     settings.rpc_manager.clear()
