@@ -109,5 +109,22 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+
+
+def with_reference(readme: str) -> str:
+    """The README text with the generated reference between its markers."""
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{markdown()}{END}{tail}"
+
+
 if __name__ == "__main__":
-    print(markdown(), end="")
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] == ["--update-readme"]:
+        path = Path(__file__).resolve().parents[1] / "README.md"
+        path.write_text(with_reference(path.read_text()))
+    else:
+        print(markdown(), end="")
