@@ -4,12 +4,14 @@ moto accepts any credentials by default, which would hide credential bugs.
 `start_s3_server()` therefore creates IAM users while auth is still open,
 then switches moto's request authentication on, so afterwards:
 
-- `access_key_id`/`secret_access_key` may do anything in S3;
-- `readonly_access_key_id`/`readonly_secret_access_key` may only read/list;
+- user "full" may do anything in S3 (`access_key_id`/`secret_access_key`);
+- user "readonly" may only read and list;
+- user "nolist" may write, read and delete objects but not list them;
 - any other key id is rejected (InvalidAccessKeyId), a wrong secret fails
   signature checks (SignatureDoesNotMatch).
 
-Buckets are created with `create_bucket()`. `stop()` ends the process.
+Other users can be requested with the `users` argument. Buckets are created
+with `create_bucket()`. `stop()` ends the process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,28 +34,38 @@ from tests.support.net import LOOPBACK, free_port, wait_for_port
 REGION = "us-east-1"
 _BOOTSTRAP_CREDENTIALS = {"aws_access_key_id": "bootstrap", "aws_secret_access_key": "bootstrap"}
 _START_ATTEMPTS = 3
+DEFAULT_USERS: Mapping[str, Sequence[str]] = {
+    "full": ["s3:*"],
+    "readonly": ["s3:GetObject", "s3:ListBucket"],
+    "nolist": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+}
 
 
 @dataclass
 class S3Server:
     process: subprocess.Popen[bytes]
     port: int
-    access_key_id: str = ""
-    secret_access_key: str = field(default="", repr=False)
-    readonly_access_key_id: str = ""
-    readonly_secret_access_key: str = field(default="", repr=False)
+    # user name -> (access key id, secret access key)
+    users: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     region: str = REGION
 
     @property
     def endpoint(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    def client(self, service: str = "s3", *, readonly: bool = False) -> Any:
-        key, secret = (
-            (self.readonly_access_key_id, self.readonly_secret_access_key)
-            if readonly
-            else (self.access_key_id, self.secret_access_key)
-        )
+    @property
+    def access_key_id(self) -> str:
+        return self.users["full"][0]
+
+    @property
+    def secret_access_key(self) -> str:
+        return self.users["full"][1]
+
+    def credentials(self, user: str) -> tuple[str, str]:
+        return self.users[user]
+
+    def client(self, service: str = "s3", *, user: str = "full") -> Any:
+        key, secret = self.users[user]
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
@@ -79,8 +92,12 @@ class S3Server:
                 self.process.wait(timeout=10)
 
 
-def start_s3_server(timeout: float = 30.0) -> S3Server:
-    """Start moto on a free loopback port and set up users; see module doc."""
+def start_s3_server(timeout: float = 30.0, users: Mapping[str, Sequence[str]] = DEFAULT_USERS) -> S3Server:
+    """Start moto on a free loopback port and set up users; see module doc.
+
+    `users` maps user names to the S3 actions each may perform; it must
+    include "full", which the helper methods use.
+    """
     for _ in range(_START_ATTEMPTS):
         port = free_port()
         process = subprocess.Popen(
@@ -91,7 +108,7 @@ def start_s3_server(timeout: float = 30.0) -> S3Server:
         server = S3Server(process=process, port=port)
         if wait_for_port(port, timeout) and process.poll() is None:
             try:
-                _create_users(server)
+                _create_users(server, users)
             except BaseException:
                 server.stop()
                 raise
@@ -101,12 +118,10 @@ def start_s3_server(timeout: float = 30.0) -> S3Server:
     raise RuntimeError(f"moto server did not start after {_START_ATTEMPTS} attempts")
 
 
-def _create_users(server: S3Server) -> None:
+def _create_users(server: S3Server, users: Mapping[str, Sequence[str]]) -> None:
     iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, **_BOOTSTRAP_CREDENTIALS)
-    server.access_key_id, server.secret_access_key = _user(iam, "doctor-full", ["s3:*"])
-    server.readonly_access_key_id, server.readonly_secret_access_key = _user(
-        iam, "doctor-readonly", ["s3:GetObject", "s3:ListBucket"]
-    )
+    for name, actions in users.items():
+        server.users[name] = _user(iam, name, list(actions))
     _enable_auth(server)
 
 
