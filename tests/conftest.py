@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
 from components.settings import PROJECT
-from tests.harness.mocks import RealisticMocks, RecordingMonitor
+from tools.offline.mocks import RealisticMocks, RecordingMonitor
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import kubernetes_validate
 
-from tests.harness.mocks import Registered
+from tools.offline.mocks import Registered
 
 # The oldest Kubernetes version the installer supports, and the newest schema shipped.
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")

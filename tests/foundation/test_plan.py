@@ -1,0 +1,69 @@
+"""The offline plan evaluates every example stack and never prints a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools import plan
+from tools.stack_files import ROOT
+
+
+def example_stacks() -> list[str]:
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+@pytest.mark.parametrize("stack", example_stacks())
+def test_every_example_stack_plans_offline(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["--stack", stack]) == 0
+    out = capsys.readouterr().out
+    assert f"Plan for stack {stack!r}" in out
+    assert "kubernetes:helm.sh/v3:Release  materialize-operator-release" in out
+    assert ":Materialize  materialize-" in out
+    assert plan.LICENSE_PLACEHOLDER not in out
+
+
+def test_plan_prints_a_tree_of_the_byo_stack_without_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["--stack", "byo", "--secret", "licenseKey=do-not-print-me"]) == 0
+    out = capsys.readouterr().out
+    assert "do-not-print-me" not in out
+    assert "materialize:byo:Target  byo" in out
+    assert "\n  materialize:dataplane:Operator  materialize-operator" in out
+    assert "analytics-balancerd-lb LoadBalancer :6875,6876 from 10.0.0.0/8" in out
+    assert "keys=external_login_password_mz_system,license_key,metadata_backend_url,persist_backend_url" in out
+    assert "connectionStrings: [secret]" in out
+    assert "postgres://" not in out
+
+
+def project_copy(tmp_path: Path, stacks: dict[str, str]) -> Path:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for name, text in stacks.items():
+        (tmp_path / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
+    return tmp_path
+
+
+def test_plan_refuses_an_invalid_stack_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project_copy(tmp_path, {"bad": "config:\n  materialize:target: byo\n  materialize:version: latest\n"})
+    assert plan.main(["--all"], root=root) == 1
+    err = capsys.readouterr().err
+    assert "error: stack bad:" in err
+    assert "materialize:version: 'latest' is not a version" in err
+    assert "Traceback" not in err
+
+
+def test_plan_asks_for_encrypted_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    byo = (ROOT / "stacks" / "Pulumi.byo.yaml").read_text()
+    encrypted = "\n".join(
+        "  materialize:metadataBackendUrl:\n    secure: v1:AAAA"
+        if line.startswith("  materialize:metadataBackendUrl:")
+        else line
+        for line in byo.splitlines()
+    )
+    root = project_copy(tmp_path, {"enc": encrypted})
+    assert plan.main(["--stack", "enc"], root=root) == 1
+    assert "encrypted values cannot be read offline: metadataBackendUrl" in capsys.readouterr().err
+    url = "postgres://mz:pw@db.example.com:5432/mz_{instance}?sslmode=require"
+    assert plan.main(["--stack", "enc", "--secret", f"metadataBackendUrl={url}"], root=root) == 0
+    assert "pw@" not in capsys.readouterr().out

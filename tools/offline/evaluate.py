@@ -1,0 +1,87 @@
+"""Evaluate the real program under Pulumi mocks, in update mode, and return its graph.
+
+Used by the offline plan and by the tests: the same code serves both."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components import program
+from components.settings import PROJECT
+from tools.offline.mocks import RealisticMocks, RecordingMonitor, Registered
+
+
+@dataclass
+class Evaluation:
+    registered: list[Registered]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    mocks: RealisticMocks
+
+    def of_type(self, token: str) -> list[Registered]:
+        return [r for r in self.registered if r.type == token]
+
+    def one(self, token: str, name: str | None = None) -> Registered:
+        found = [r for r in self.of_type(token) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {token} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(r for r in self.registered if r.urn == urn)
+
+    def types(self) -> set[str]:
+        return {r.type for r in self.registered}
+
+
+def config_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """Stack config as the Pulumi CLI hands it to a program: strings and JSON."""
+    return {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def evaluate(
+    config: Mapping[str, Any],
+    *,
+    secret_keys: Iterable[str] = ("licenseKey",),
+    previous_outputs: Mapping[str, Any] | None = None,
+    stack: str = "dev",
+    preview: bool = False,
+    monitor: RecordingMonitor | None = None,
+) -> Evaluation:
+    """Run components.program.main() under mocks and wait for every registration.
+
+    Pass a `monitor` to inspect what was registered even when the program fails.
+    """
+    mocks = RealisticMocks(previous_outputs)
+    if monitor is None:
+        monitor = RecordingMonitor(mocks)
+    else:
+        monitor.mocks = mocks
+    pulumi_mocks.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, organization="organization"
+    )
+    pulumi.runtime.set_all_config(config_values(config), [f"{PROJECT}:{k}" for k in secret_keys])
+    settings = pulumi.runtime.settings.SETTINGS
+    settings.rpc_manager.clear()
+    settings.outputs.clear()
+
+    outputs: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+
+    async def run() -> None:
+        exports = await program.main()
+        for key, value in exports.items():
+            output = pulumi.Output.from_input(value)
+            outputs[key] = await output.future()
+            if await output.is_secret():
+                secret_outputs.add(key)
+
+    _sync_await(run_pulumi_func(run))
+    return Evaluation(monitor.registered, outputs, secret_outputs, mocks)
