@@ -150,9 +150,7 @@ def parse_metadata_url(url: str) -> MetadataUrl:
     """
     rest = next((url[len(p) :] for p in _PREFIXES if url.startswith(p)), None)
     if rest is None:
-        raise ValueError(
-            "metadata URL must start with postgres:// or postgresql:// (lowercase)"
-        )
+        raise ValueError("metadata URL must start with postgres:// or postgresql:// (lowercase)")
 
     creds, at, after = rest.partition("@")
     if not at:
@@ -208,8 +206,7 @@ def parse_metadata_url(url: str) -> MetadataUrl:
         )
     if not user:
         raise ValueError(
-            "metadata URL has no user; Materialize needs one "
-            "(postgres://user:password@host:port/database)"
+            "metadata URL has no user; Materialize needs one (postgres://user:password@host:port/database)"
         )
     return MetadataUrl(
         host=host,
@@ -241,10 +238,7 @@ def _parse_authority(authority: str) -> tuple[str, int]:
         port_text = port_text_raw if colon else None
     host = _decode(host, "host")
     if host.startswith("/"):
-        raise ValueError(
-            "metadata URL points at a Unix socket; Materialize runs in pods "
-            "and needs a TCP host name"
-        )
+        raise ValueError("metadata URL points at a Unix socket; Materialize runs in pods and needs a TCP host name")
     if not host:
         raise ValueError("metadata URL has no host")
     if port_text is None or port_text == "":

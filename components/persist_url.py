@@ -148,8 +148,7 @@ def s3_persist_url(
     _check_prefix(prefix.replace(INSTANCE_PLACEHOLDER, "x"))
     if (access_key_id is None) != (secret_access_key is None):
         raise ValueError(
-            "give both access_key_id and secret_access_key, or neither "
-            "(Materialize ignores a key id without a secret)"
+            "give both access_key_id and secret_access_key, or neither (Materialize ignores a key id without a secret)"
         )
     if access_key_id == "" or secret_access_key == "":
         raise ValueError("access_key_id and secret_access_key must not be empty")
@@ -200,8 +199,7 @@ def parse_persist_url(url: str) -> PersistUrl:
         raise ValueError("mem:// persist URLs exist only for Materialize's own tests")
     shown = repr(scheme) if re.fullmatch(r"[a-z][a-z0-9+.-]{0,15}", scheme) else "(unreadable)"
     raise ValueError(
-        f"unknown persist URL scheme {shown}; expected s3:// or "
-        f"https://<account>.{AZURE_BLOB_SUFFIX}/<container>"
+        f"unknown persist URL scheme {shown}; expected s3:// or https://<account>.{AZURE_BLOB_SUFFIX}/<container>"
     )
 
 
@@ -315,8 +313,7 @@ def _unknown_params_message(unknown: list[str]) -> str:
     names = ", ".join(unknown)
     allowed = ", ".join(S3_QUERY_PARAMETERS)
     message = (
-        f"unknown persist URL query parameter(s): {names}. "
-        f"Materialize refuses to start with them; allowed: {allowed}"
+        f"unknown persist URL query parameter(s): {names}. Materialize refuses to start with them; allowed: {allowed}"
     )
     encryption = [name for name in unknown if name in S3_ENCRYPTION_QUERY_PARAMETERS]
     if encryption:
@@ -345,8 +342,7 @@ def _parse_azure(url: str) -> PersistUrl:
     account, dot, root = host.partition(".")
     if account == "devstoreaccount1":
         raise ValueError(
-            "devstoreaccount1 is the Azurite emulator account, which "
-            "Materialize only uses in its own tests"
+            "devstoreaccount1 is the Azurite emulator account, which Materialize only uses in its own tests"
         )
     if not dot or root != AZURE_BLOB_SUFFIX:
         raise ValueError(
@@ -358,8 +354,7 @@ def _parse_azure(url: str) -> PersistUrl:
     container = segments[0] if segments else ""
     if not container:
         raise ValueError(
-            f"Azure persist URL is missing the container: "
-            f"https://{account}.{AZURE_BLOB_SUFFIX}/<container>"
+            f"Azure persist URL is missing the container: https://{account}.{AZURE_BLOB_SUFFIX}/<container>"
         )
     if any(segments[1:]):
         raise ValueError(
@@ -416,9 +411,7 @@ def _check_endpoint(endpoint: str) -> None:
 
 def _check_azure_account(account: str) -> None:
     if not _AZURE_ACCOUNT.fullmatch(account):
-        raise ValueError(
-            f"invalid Azure storage account name {account!r}: 3-24 lowercase letters and digits"
-        )
+        raise ValueError(f"invalid Azure storage account name {account!r}: 3-24 lowercase letters and digits")
 
 
 def _check_azure_container(container: str) -> None:

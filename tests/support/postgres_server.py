@@ -162,8 +162,10 @@ def _init_cluster(server: PostgresServer) -> None:
     _run(
         [
             str(server.bin_dir / "initdb"),
-            "-D", str(server.data_dir),
-            "-U", server.superuser,
+            "-D",
+            str(server.data_dir),
+            "-U",
+            server.superuser,
             f"--pwfile={password_file}",
             "--auth-local=scram-sha-256",
             "--auth-host=scram-sha-256",
@@ -186,9 +188,13 @@ def _start(server: PostgresServer, timeout: float) -> None:
         result = _run(
             [
                 str(server.bin_dir / "pg_ctl"),
-                "-D", str(server.data_dir),
-                "-l", str(server.base_dir / "server.log"),
-                "-w", "-t", str(int(timeout)),
+                "-D",
+                str(server.data_dir),
+                "-l",
+                str(server.base_dir / "server.log"),
+                "-w",
+                "-t",
+                str(int(timeout)),
                 "start",
             ],
             server.run_as,
@@ -272,9 +278,7 @@ def _self_signed_certificate() -> tuple[bytes, bytes]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -291,12 +295,26 @@ def _self_signed_certificate() -> tuple[bytes, bytes]:
 def _self_signed_certificate_with_openssl(cert_file: Path, key_file: Path) -> None:
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-nodes", "-days", "1",
-            "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-keyout", str(key_file), "-out", str(cert_file),
-            "-subj", "/CN=localhost",
-            "-addext", f"subjectAltName=DNS:localhost,IP:{LOOPBACK}",
-            "-addext", "basicConstraints=critical,CA:TRUE",
+            "openssl",
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "1",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-keyout",
+            str(key_file),
+            "-out",
+            str(cert_file),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            f"subjectAltName=DNS:localhost,IP:{LOOPBACK}",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
         ],
         capture_output=True,
         check=True,

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 )
 
 from components.persist_url import PersistUrl, parse_persist_url
+from tools.doctor.redact import redact_url
 from tools.doctor.report import Check, Status
 
 _CREDENTIAL_ERRORS = frozenset(
@@ -58,7 +59,12 @@ def check_blob(url: str, subject: str, timeout: float) -> Iterator[Check]:
     try:
         persist = parse_persist_url(url)
     except ValueError as error:
-        yield Check(Status.FAIL, subject, f"persist URL rejected: {error}", "fix materialize:persistBackendUrl")
+        yield Check(
+            Status.FAIL,
+            subject,
+            f"persist URL {redact_url(url)} rejected: {error}",
+            "fix materialize:persistBackendUrl",
+        )
         return
     style = ", path-style addressing" if persist.path_style else ""
     yield Check(Status.OK, subject, f"persist URL {persist.redacted()} parses as Materialize reads it{style}")

@@ -159,9 +159,7 @@ def _config_checks(config: DoctorConfig, stack: str | None) -> list[Check]:
     checks = []
     names = ", ".join(config.instances)
     origin = f"stack {stack}" if stack else "no stack (environment and flags only)"
-    sources = ", ".join(
-        f"{key} from {source}" for key, source in sorted(config.sources.items()) if key in _KEYS_USED
-    )
+    sources = ", ".join(f"{key} from {source}" for key, source in sorted(config.sources.items()) if key in _KEYS_USED)
     checks.append(Check(Status.OK, "config", f"{origin}; instances: {names}" + (f"; {sources}" if sources else "")))
     checks.extend(Check(Status.WARN, "config", note) for note in config.notes)
     for key, template in (("metadataBackendUrl", config.metadata_url), ("persistBackendUrl", config.persist_url)):

@@ -193,8 +193,7 @@ def _read_stack_file(path: Path, notes: list[str]) -> dict[str, Any]:
         found[key] = value
     if encrypted:
         notes.append(
-            f"{path.name} holds encrypted values ({', '.join(sorted(encrypted))}) that only "
-            "the Pulumi CLI can read"
+            f"{path.name} holds encrypted values ({', '.join(sorted(encrypted))}) that only the Pulumi CLI can read"
         )
     return found
 
@@ -318,4 +317,3 @@ def _placeholder_in_path(template: str) -> bool:
     path = rest[authority_end:].split("?", 1)[0]
     outside = rest[:authority_end] + rest[authority_end + len(path) :]
     return INSTANCE_PLACEHOLDER in path and INSTANCE_PLACEHOLDER not in outside
-

@@ -20,6 +20,7 @@ import psycopg
 from psycopg import errors, sql
 
 from components.metadata_url import MetadataUrl, parse_metadata_url
+from tools.doctor.redact import redact_url
 from tools.doctor.report import Check, Status
 
 # Materialize is tested against PostgreSQL 15 and newer.
@@ -49,7 +50,12 @@ def check_postgres(url: str, subject: str, timeout: float, instances_on_server: 
     try:
         parsed = parse_metadata_url(url)
     except ValueError as error:
-        yield Check(Status.FAIL, subject, f"metadata URL rejected: {error}", "fix materialize:metadataBackendUrl")
+        yield Check(
+            Status.FAIL,
+            subject,
+            f"metadata URL {redact_url(url)} rejected: {error}",
+            "fix materialize:metadataBackendUrl",
+        )
         return
     yield Check(Status.OK, subject, f"metadata URL {parsed.redacted()} parses as Materialize reads it")
     yield from _url_warnings(parsed, subject)
@@ -125,7 +131,7 @@ def classify_connect_error(message: str, parsed: MetadataUrl, subject: str, time
             Status.FAIL,
             subject,
             f"database {database!r} does not exist on {where}",
-            f"create it: CREATE DATABASE \"{database}\" OWNER \"{parsed.user}\"",
+            f'create it: CREATE DATABASE "{database}" OWNER "{parsed.user}"',
         )
     if "no pg_hba.conf entry" in text:
         return Check(
@@ -290,7 +296,7 @@ def _create_schema_check(conn: psycopg.Connection, parsed: MetadataUrl, subject:
             subject,
             f"user {parsed.user!r} may not create schemas in database {database!r} "
             f"(Materialize creates {' and '.join(MATERIALIZE_SCHEMAS)})",
-            f"GRANT CREATE ON DATABASE \"{database}\" TO \"{parsed.user}\" (or make the user the database owner)",
+            f'GRANT CREATE ON DATABASE "{database}" TO "{parsed.user}" (or make the user the database owner)',
         )
     except errors.ReadOnlySqlTransaction:
         return Check(

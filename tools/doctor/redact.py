@@ -34,14 +34,14 @@ def redact_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme.replace("+", "").replace(".", "").replace("-", "").isalnum():
         return "(not a URL; not shown)"
-    if "#" in rest:
-        # A fragment only appears by accident, typically from a raw '#' in a
-        # secret; drop it rather than risk showing part of one.
-        rest = rest.split("#", 1)[0] + "#" + REDACTED
     userinfo, at, tail = rest.rpartition("@")
     if at:
         user, colon, _ = userinfo.partition(":")
         rest = f"{user}:{REDACTED}@{tail}" if colon else f"{userinfo}@{tail}"
+    if "#" in rest:
+        # A fragment only appears by accident, typically from a raw '#' in a
+        # secret; hide it rather than risk showing part of one.
+        rest = rest.split("#", 1)[0] + "#" + REDACTED
     base, question, query = rest.partition("?")
     if question:
         base += "?" + _redact_query(query)
@@ -61,4 +61,3 @@ def _redact_query(query: str) -> str:
 
 def _decoded_name(key: str) -> str:
     return unquote(key).lower()
-
