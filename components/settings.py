@@ -496,15 +496,18 @@ def _carries_credentials(parsed: Any) -> bool:
 
 
 def read_pulumi_config() -> tuple[dict[str, Any], frozenset[str]]:
-    """All of this project's config keys from the running Pulumi program."""
+    """All of this project's config keys from the running Pulumi program.
+
+    The SDK has no public way to list config keys, and listing them is the only
+    way to reject a misspelt one, so this reads the runtime's config map.
+    """
     from pulumi.runtime import config as runtime_config
 
     prefix = f"{PROJECT}:"
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    values = {key.removeprefix(prefix): runtime_config.get_config(key) for key in keys if key.startswith(prefix)}
-    secret = {
-        key.removeprefix(prefix)
-        for key in set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
-        if key.startswith(prefix)
+    keys = {
+        key for key in set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()) if key.startswith(prefix)
     }
+    values = {key.removeprefix(prefix): runtime_config.get_config(key) for key in keys}
+    from_env = set(runtime_config.get_config_secret_keys_env())
+    secret = {key.removeprefix(prefix) for key in keys if runtime_config.is_config_secret(key) or key in from_env}
     return values, frozenset(secret)
