@@ -7,6 +7,7 @@ then switches moto's request authentication on, so afterwards:
 - user "full" may do anything in S3 (`access_key_id`/`secret_access_key`);
 - user "readonly" may only read and list;
 - user "nolist" may write, read and delete objects but not list them;
+- user "nodelete" may write, read and list but not delete;
 - any other key id is rejected (InvalidAccessKeyId), a wrong secret fails
   signature checks (SignatureDoesNotMatch).
 
@@ -38,6 +39,7 @@ DEFAULT_USERS: Mapping[str, Sequence[str]] = {
     "full": ["s3:*"],
     "readonly": ["s3:GetObject", "s3:ListBucket"],
     "nolist": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+    "nodelete": ["s3:PutObject", "s3:GetObject", "s3:ListBucket"],
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,6 @@ ENV_METADATA_URL = "MZ_METADATA_BACKEND_URL"
 ENV_PERSIST_URL = "MZ_PERSIST_BACKEND_URL"
 ENV_KUBECONFIG = "KUBECONFIG"
 _PULUMI_TIMEOUT_SECONDS = 60
-
-Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,6 @@ def load_config(
     environ: Mapping[str, str],
     repo_root: Path,
     use_pulumi: bool = True,
-    runner: Runner = subprocess.run,
 ) -> DoctorConfig:
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -109,7 +106,7 @@ def load_config(
         stack_file = repo_root / "stacks" / f"Pulumi.{stack}.yaml"
         _merge(values, sources, _read_stack_file(stack_file, notes), f"stacks/{stack_file.name}")
         if use_pulumi:
-            pulumi_values = _read_pulumi_config(stack, repo_root, notes, runner)
+            pulumi_values = _read_pulumi_config(stack, repo_root, notes)
             _merge(values, sources, pulumi_values, "pulumi config")
         else:
             notes.append("the Pulumi CLI was not asked (--no-pulumi); secrets come from env vars or flags")
@@ -198,7 +195,7 @@ def _read_stack_file(path: Path, notes: list[str]) -> dict[str, Any]:
     return found
 
 
-def _read_pulumi_config(stack: str, repo_root: Path, notes: list[str], runner: Runner) -> dict[str, Any]:
+def _read_pulumi_config(stack: str, repo_root: Path, notes: list[str]) -> dict[str, Any]:
     if shutil.which("pulumi") is None:
         notes.append(
             "the pulumi CLI is not on PATH, so secret config values were not read; "
@@ -206,7 +203,7 @@ def _read_pulumi_config(stack: str, repo_root: Path, notes: list[str], runner: R
         )
         return {}
     try:
-        result = runner(
+        result = subprocess.run(
             ["pulumi", "config", "--stack", stack, "--show-secrets", "--json"],
             cwd=repo_root,
             capture_output=True,
@@ -224,10 +221,17 @@ def _read_pulumi_config(stack: str, repo_root: Path, notes: list[str], runner: R
         notes.append(f"`pulumi config` failed (exit {result.returncode}){': ' + first[0] if first else ''}")
         return {}
     try:
-        document = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError:
-        notes.append("`pulumi config --json` printed something that is not JSON")
+        return parse_pulumi_config_json(result.stdout or "{}")
+    except ValueError:
+        notes.append("`pulumi config --json` printed something that is not a JSON object")
         return {}
+
+
+def parse_pulumi_config_json(text: str) -> dict[str, Any]:
+    """This project's values from `pulumi config --json` output."""
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
     found: dict[str, Any] = {}
     for raw_key, entry in document.items():
         key = _project_key(str(raw_key))

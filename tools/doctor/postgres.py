@@ -259,8 +259,10 @@ def _url_warnings(parsed: MetadataUrl, subject: str) -> Iterator[Check]:
 
 def _tls_check(conn: psycopg.Connection, parsed: MetadataUrl, subject: str) -> Check:
     sslmode = parsed.sslmode or "prefer"
-    if conn.pgconn.ssl_in_use:
-        protocol = (conn.pgconn.ssl_attribute("protocol") or "TLS").strip()
+    # Ask the server, not the client library, whether this session is encrypted.
+    row = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+    if row is not None and row[0]:
+        protocol = row[1] or "TLS"
         verified = {
             "verify-full": "certificate and host name verified",
             "verify-ca": "certificate verified, host name not checked",
