@@ -151,6 +151,10 @@ def parse_metadata_url(url: str) -> MetadataUrl:
     rest = next((url[len(p) :] for p in _PREFIXES if url.startswith(p)), None)
     if rest is None:
         raise ValueError("metadata URL must start with postgres:// or postgresql:// (lowercase)")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        # A trailing newline from a file or raw spaces in a password: Materialize's
+        # URL handling may strip or keep them, so insist on clean, encoded text.
+        raise ValueError("metadata URL contains whitespace or control characters; percent-encode spaces as %20")
 
     creds, at, after = rest.partition("@")
     if not at:

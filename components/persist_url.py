@@ -181,7 +181,9 @@ def parse_persist_url(url: str) -> PersistUrl:
     Raises ValueError with a message that never contains the secret.
     """
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
-        raise ValueError("persist URL contains whitespace or control characters")
+        # Materialize's URL parser strips some of these and drops others
+        # silently; a clean URL avoids guessing which part changed.
+        raise ValueError("persist URL contains whitespace or control characters; percent-encode spaces as %20")
     scheme, sep, _ = url.partition(":")
     if not sep:
         raise ValueError("persist URL has no scheme; expected s3:// or https://")

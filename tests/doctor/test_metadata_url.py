@@ -103,6 +103,8 @@ def test_other_options_are_accepted() -> None:
         ("postgres://h/db", "no user"),
         ("postgres://u:Zq9pw@h/db?sslmode", "without '='"),
         ("postgres://u:Zq9pw@h/%FF", "UTF-8"),
+        ("postgres://u:Zq9 pw@h/db", "whitespace"),
+        ("postgres://u:Zq9pw@h/db\n", "whitespace"),
     ],
 )
 def test_rejections_never_show_the_password(url: str, match: str) -> None:

@@ -150,7 +150,11 @@ def main(
         if section in skip:
             report.add(Check(Status.SKIP, section, f"skipped (--skip {section})"))
         else:
-            run(report, config, args.timeout)
+            try:
+                run(report, config, args.timeout)
+            except Exception as error:
+                # A traceback could quote a URL; report the type only and go on.
+                report.add(Check(Status.FAIL, section, f"the doctor hit an unexpected {type(error).__name__}"))
     report.print_summary()
     return report.exit_code()
 
