@@ -111,13 +111,23 @@ def test_pulumi_config_json_output() -> None:
             "secret": False,
         },
         "materialize:swap": {"value": "false", "secret": False},
+        "materialize:kubeconfig": {"value": '{"apiVersion": "v1"}', "secret": True},
         "aws:region": {"value": "us-east-1", "secret": False},
     }
     assert parse_pulumi_config_json(json.dumps(output)) == {
         "metadataBackendUrl": "postgres://u:pw@h/db",
         "instances": [{"name": "a"}],
-        "swap": False,
+        "swap": "false",
+        "kubeconfig": '{"apiVersion": "v1"}',
     }
+
+
+def test_typed_values_given_as_text(tmp_path: Path) -> None:
+    stack = {"config": {"materialize:swap": "false", "materialize:instances": '[{"name": "x"}]'}}
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(stack))
+    config = load_config("t", Overrides(), {}, tmp_path, use_pulumi=False)
+    assert (config.swap, config.instances) == (False, ("x",))
 
 
 def test_pulumi_config_json_must_be_an_object() -> None:

@@ -240,7 +240,9 @@ def parse_pulumi_config_json(text: str) -> dict[str, Any]:
         if "objectValue" in entry:
             found[key] = entry["objectValue"]
         elif "value" in entry:
-            found[key] = _maybe_json(entry["value"])
+            # Kept as text: only the typed readers below decode JSON, so a
+            # kubeconfig given as JSON stays a string.
+            found[key] = entry["value"]
     return found
 
 
