@@ -224,6 +224,29 @@ class CertManagerSettings(_Strict):
     install: bool = True
 
 
+class LocalSettings(_Strict):
+    """The local target's in-cluster Postgres and object store."""
+
+    storage_class: str | None = Field(
+        default=None,
+        alias="storageClass",
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="StorageClass of the Postgres and object-store volumes; default the cluster's default class.",
+    )
+    postgres_storage: Quantity = Field(
+        default="10Gi", alias="postgresStorage", description="Size of the Postgres volume."
+    )
+    object_store_storage: Quantity = Field(
+        default="20Gi", alias="objectStoreStorage", description="Size of the object-store (persist) volume."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_json(cls, value: Any) -> Any:
+        # The Pulumi CLI hands a structured config value to the program as JSON text.
+        return json.loads(value) if isinstance(value, str) else value
+
+
 class Settings(_Strict):
     target: Literal["local", "byo", "aws", "gcp", "azure"] = Field(
         description="Where the cluster, Postgres and blob storage come from: local, byo, aws, gcp or azure."
@@ -289,6 +312,10 @@ class Settings(_Strict):
     )
     aws_account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = Field(
         default=None, alias="awsAccountId", description="byo with cloudProvider aws: the 12-digit account id."
+    )
+    local: LocalSettings = Field(
+        default_factory=LocalSettings,
+        description="local: {storageClass, postgresStorage, objectStoreStorage} of the in-cluster stores.",
     )
 
     @field_validator("license_key")

@@ -16,6 +16,7 @@ from components.settings import Settings
 # target name -> (module, component class)
 _TARGETS: dict[str, tuple[str, str]] = {
     "byo": ("components.targets.byo", "ByoTarget"),
+    "local": ("components.targets.local", "LocalTarget"),
 }
 
 

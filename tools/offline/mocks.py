@@ -177,6 +177,43 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
     "kubernetes:cert-manager.io/v1:ClusterIssuer": _ready_condition,
     "kubernetes:cert-manager.io/v1:Certificate": _ready_condition,
     "random:index/randomPassword:RandomPassword": _random_password,
+    # The controller has rolled the single replica out and it passed its probe.
+    "kubernetes:apps/v1:StatefulSet": lambda a: _k8s_object(
+        a,
+        {
+            "status": {
+                "observedGeneration": 1,
+                "replicas": 1,
+                "readyReplicas": 1,
+                "currentReplicas": 1,
+                "updatedReplicas": 1,
+                "availableReplicas": 1,
+                "currentRevision": f"{a.name}-{_stable_hex(a.name, 'revision', length=10)}",
+                "updateRevision": f"{a.name}-{_stable_hex(a.name, 'revision', length=10)}",
+                "collisionCount": 0,
+            }
+        },
+    ),
+    # A Job that ran to completion on its first pod.
+    "kubernetes:batch/v1:Job": lambda a: _k8s_object(
+        a,
+        {
+            "status": {
+                "startTime": "2026-01-01T00:00:05Z",
+                "completionTime": "2026-01-01T00:00:20Z",
+                "active": 0,
+                "ready": 0,
+                "succeeded": 1,
+                "terminating": 0,
+                "uncountedTerminatedPods": {},
+                "conditions": [
+                    {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached"},
+                    {"type": "Complete", "status": "True", "reason": "CompletionsReached"},
+                ],
+            }
+        },
+    ),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": _k8s_object,
 }
 
 

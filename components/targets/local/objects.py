@@ -1,0 +1,91 @@
+"""Shared shapes for the local target's Kubernetes objects.
+
+Every object lives in one namespace of its own and is reached through the
+target's explicit provider; `Home` carries both so no child can miss either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.settings import Placement
+
+PART_OF = "materialize-local"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The cluster and namespace the local target's objects are created in."""
+
+    provider: k8s.Provider
+    namespace: k8s.core.v1.Namespace
+    # Known before the namespace exists, so it can go into URLs.
+    namespace_name: str
+    # The stores are cluster plumbing: they go where the operator goes.
+    placement: Placement
+
+    def options(
+        self,
+        parent: pulumi.Resource,
+        *,
+        depends_on: list[pulumi.Resource] | None = None,
+        protect: bool = False,
+        delete_before_replace: bool = False,
+        additional_secret_outputs: list[str] | None = None,
+        replace_with: list[pulumi.Resource] | None = None,
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=parent,
+            provider=self.provider,
+            depends_on=[self.namespace, *(depends_on or [])],
+            protect=protect,
+            delete_before_replace=delete_before_replace,
+            additional_secret_outputs=additional_secret_outputs,
+            replace_with=replace_with,
+        )
+
+    def service_host(self, service: str) -> str:
+        return f"{service}.{self.namespace_name}.svc.cluster.local"
+
+    def pod_spec(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """`spec` with the hardened pod security context and the system node placement."""
+        placed: dict[str, Any] = {"security_context": POD_SECURITY, **spec}
+        if self.placement.node_selector:
+            placed["node_selector"] = dict(sorted(self.placement.node_selector.items()))
+        if self.placement.tolerations:
+            placed["tolerations"] = [toleration.to_kubernetes() for toleration in self.placement.tolerations]
+        return placed
+
+
+def labels(app: str) -> dict[str, str]:
+    return {**selector(app), "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+
+
+def selector(app: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": app}
+
+
+def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "value_from": {"secret_key_ref": {"name": secret, "key": key}}}
+
+
+def plain_env(name: str, value: str) -> dict[str, Any]:
+    return {"name": name, "value": value}
+
+
+# Nothing here needs to gain privileges; the images that start as root only
+# drop them (gosu / su-exec), which works without escalation.
+NO_ESCALATION: dict[str, Any] = {"allow_privilege_escalation": False}
+POD_SECURITY: dict[str, Any] = {"seccomp_profile": {"type": "RuntimeDefault"}}
+
+
+def volume_claim(name: str, storage: str, storage_class: str | None) -> dict[str, Any]:
+    """A ReadWriteOnce claim template; no class means the cluster's default one."""
+    spec: dict[str, Any] = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}}
+    if storage_class is not None:
+        spec["storage_class_name"] = storage_class
+    return {"metadata": {"name": name}, "spec": spec}

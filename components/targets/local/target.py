@@ -1,0 +1,170 @@
+"""The local target: a kind, minikube or k3d cluster that also hosts Postgres
+and an S3-compatible store, in a namespace of their own.
+
+Instances wait only for what they use (the Postgres server and their own
+database Job; the object store and the bucket Job), never for each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
+from components.persist_url import s3_persist_url
+from components.settings import Placement, Settings
+from components.targets.byo.target import kubeconfig_input
+from components.targets.local.bucket import Bucket, BucketArgs
+from components.targets.local.metadata_database import LocalMetadataDatabase, MetadataDatabaseArgs
+from components.targets.local.object_store import ObjectStore, ObjectStoreArgs
+from components.targets.local.objects import PART_OF, Home
+from components.targets.local.postgres import Postgres, PostgresArgs
+
+NAMESPACE = "materialize-local"
+BUCKET = "materialize"
+# SeaweedFS accepts any signing region. us-east-1 is the one S3 clients treat
+# as the default, so creating the bucket needs no location constraint.
+S3_REGION = "us-east-1"
+# Spelled out rather than left to the provider, whose ambient default would
+# follow $KUBECONFIG into whatever cluster the shell happens to point at.
+DEFAULT_KUBECONFIG = "~/.kube/config"
+
+
+class LocalMetadataStore:
+    def __init__(self, databases: Mapping[str, MetadataDatabase]) -> None:
+        self._databases = dict(databases)
+
+    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
+        database = self._databases.get(instance.name)
+        if database is None:
+            raise KeyError(f"the local target made no database for instance {instance.name!r}")
+        return database
+
+
+class LocalBlobStore:
+    def __init__(self, store: ObjectStore, bucket: Bucket) -> None:
+        self._store = store
+        self._bucket = bucket
+
+    def access_for(self, instance: InstanceIdentity) -> BlobAccess:
+        endpoint = self._store.endpoint
+        url = pulumi.Output.all(self._store.access_key_id, self._store.secret_access_key).apply(
+            lambda keys: s3_persist_url(
+                BUCKET,
+                # Each instance under its own prefix of the one bucket.
+                instance.name,
+                S3_REGION,
+                endpoint=endpoint,
+                access_key_id=keys[0],
+                secret_access_key=keys[1],
+            )
+        )
+        return BlobAccess(persist_url=pulumi.Output.secret(url), ready=(self._store.stateful_set, self._bucket.job))
+
+
+class LocalTarget(pulumi.ComponentResource):
+    result: TargetResult
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        _refuse_shared_namespace(settings)
+        super().__init__("materialize:local:Target", name, None, opts)
+        kubeconfig = settings.kubeconfig.get_secret_value() if settings.kubeconfig else DEFAULT_KUBECONFIG
+        provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=kubeconfig_input(kubeconfig),
+            context=settings.kube_context,
+            # Identify the cluster by its context, so a moved kubeconfig file or
+            # a refreshed certificate updates the provider instead of replacing
+            # every object in the cluster.
+            cluster_identifier=f"local/{settings.kube_context or 'current-context'}",
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        system_nodes = settings.node_placement.system or Placement()
+        # Deleting the namespace deletes the volume claims in it.
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": NAMESPACE,
+                "labels": {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"},
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=settings.protect_data),
+        )
+        home = Home(provider=provider, namespace=namespace, namespace_name=NAMESPACE, placement=system_nodes)
+        child = pulumi.ResourceOptions(parent=self)
+        local = settings.local
+
+        postgres = Postgres(
+            f"{name}-postgres",
+            PostgresArgs(
+                home=home,
+                storage=local.postgres_storage,
+                storage_class=local.storage_class,
+                protect=settings.protect_data,
+                network_policy=settings.network_policies,
+            ),
+            opts=child,
+        )
+        store = ObjectStore(
+            f"{name}-object-store",
+            ObjectStoreArgs(
+                home=home,
+                storage=local.object_store_storage,
+                storage_class=local.storage_class,
+                protect=settings.protect_data,
+                network_policy=settings.network_policies,
+            ),
+            opts=child,
+        )
+        bucket = Bucket(
+            f"{name}-bucket", BucketArgs(home=home, store=store, bucket=BUCKET, region=S3_REGION), opts=child
+        )
+        databases = {
+            instance.name: LocalMetadataDatabase(
+                f"{name}-{instance.name}-metadata",
+                MetadataDatabaseArgs(
+                    home=home,
+                    postgres=postgres,
+                    instance=InstanceIdentity(namespace=instance.resolved_namespace, name=instance.name),
+                    protect=settings.protect_data,
+                ),
+                opts=child,
+            ).database
+            for instance in settings.instances
+        }
+
+        platform = Platform(
+            provider=provider,
+            cloud_provider="local",
+            region=settings.region or "local",
+            materialize_nodes=settings.node_placement.materialize or Placement(),
+            system_nodes=system_nodes,
+            # Swap needs nodes labelled materialize.cloud/swap=true with swap set
+            # up; a laptop cluster has none, and clusterd would stay Pending.
+            swap_enabled=settings.swap is True,
+        )
+        outputs = {
+            "namespace": NAMESPACE,
+            "postgres": f"{postgres.host}:{postgres.port}",
+            "objectStore": store.endpoint,
+            "bucket": BUCKET,
+        }
+        self.result = TargetResult(
+            platform=platform,
+            metadata=LocalMetadataStore(databases),
+            blob=LocalBlobStore(store, bucket),
+            outputs={"local": outputs},
+        )
+        self.register_outputs(outputs)
+
+
+def _refuse_shared_namespace(settings: Settings) -> None:
+    """Before anything is registered: an instance must not share the stores' namespace."""
+    for index, instance in enumerate(settings.instances):
+        if instance.resolved_namespace == NAMESPACE:
+            raise pulumi.RunError(
+                f"materialize:instances[{index}]: namespace {NAMESPACE} belongs to the local target's Postgres "
+                "and object store; give the instance another name or set its namespace"
+            )

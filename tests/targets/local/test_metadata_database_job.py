@@ -1,0 +1,154 @@
+"""The per-instance database Job's own command, run against a real PostgreSQL.
+
+The Job is taken from the evaluated graph (its command and environment, with
+Secret references resolved from the Secrets in the same graph), so what runs
+here is what the cluster would run; only the server address is the local one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from components.metadata_url import parse_metadata_url
+from tests.harness.stack import Evaluation, evaluate
+from tests.support.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.targets.local.stack import JOB, SECRET, container, local_stack, named
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if _in_ci():
+        pytest.fail(f"{reason} (CI=true: PostgreSQL must be installed)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PostgresServer]:
+    if shutil.which("psql") is None:
+        _unavailable("psql (the PostgreSQL client) is not installed")
+    try:
+        started = start_postgres()
+    except PostgresUnavailable as error:
+        _unavailable(str(error))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Evaluation:
+    return evaluate(local_stack(instances=[{"name": "main"}, {"name": "ad-hoc"}]))
+
+
+def job_environment(graph: Evaluation, job_name: str, server: PostgresServer, **overrides: str) -> dict[str, str]:
+    """The Job's environment as the kubelet would build it, aimed at `server`."""
+    resolved: dict[str, str] = {"PATH": os.environ["PATH"]}
+    for variable in container(named(graph, JOB, job_name))["env"]:
+        if "value" in variable:
+            resolved[variable["name"]] = variable["value"]
+            continue
+        ref = variable["valueFrom"]["secretKeyRef"]
+        if ref["name"] == "postgres-superuser":
+            # The throwaway server has its own superuser password.
+            value = {"username": server.superuser, "password": server.superuser_password}[ref["key"]]
+        else:
+            value = named(graph, SECRET, ref["name"]).inputs["stringData"][ref["key"]]
+        resolved[variable["name"]] = value
+    resolved.update(PGHOST=server.host, PGPORT=str(server.port))
+    resolved.update(overrides)
+    return resolved
+
+
+def run_job(graph: Evaluation, job_name: str, server: PostgresServer, **overrides: str) -> None:
+    command = container(named(graph, JOB, job_name))["command"]
+    result = subprocess.run(
+        command,
+        env=job_environment(graph, job_name, server, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def connect(graph: Evaluation, instance: str, server: PostgresServer, **changes: Any) -> psycopg.Connection:
+    """Connect as the backend secret's metadata URL says, but to the local server."""
+    url = parse_metadata_url(
+        named(graph, SECRET, f"{instance}-materialize-backend").inputs["stringData"]["metadata_backend_url"]
+    )
+    params: dict[str, Any] = {
+        "host": server.host,
+        "port": server.port,
+        "user": url.user,
+        "password": url.password,
+        "dbname": url.database,
+        "sslmode": url.sslmode,
+        "connect_timeout": 10,
+        "autocommit": True,
+    }
+    params.update(changes)
+    return psycopg.connect(**params)
+
+
+def test_first_run_gives_the_instance_a_database_it_owns(graph: Evaluation, server: PostgresServer) -> None:
+    run_job(graph, "metadata-db-main", server)
+    with connect(graph, "main", server) as conn:
+        # What environmentd does on first start.
+        conn.execute("CREATE SCHEMA IF NOT EXISTS consensus")
+        conn.execute("CREATE TABLE consensus.probe (k int)")
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        assert owner == ("materialize_main",)
+
+
+def test_reruns_change_nothing_and_keep_data(graph: Evaluation, server: PostgresServer) -> None:
+    run_job(graph, "metadata-db-main", server)
+    run_job(graph, "metadata-db-main", server)
+    with connect(graph, "main", server) as conn:
+        assert conn.execute("SELECT count(*) FROM consensus.probe").fetchone() == (0,)
+    with server.superuser_connection() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = 'materialize_main'").fetchone() == (1,)
+
+
+def test_an_instance_added_later_gets_its_own_database_and_no_other(graph: Evaluation, server: PostgresServer) -> None:
+    run_job(graph, "metadata-db-main", server)
+    run_job(graph, "metadata-db-ad-hoc", server)
+    with connect(graph, "ad-hoc", server) as conn:
+        assert conn.execute("SELECT current_database(), current_user").fetchone() == (
+            "materialize_ad_hoc",
+            "materialize_ad_hoc",
+        )
+    # Its credentials do not open the other instance's database.
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        connect(graph, "ad-hoc", server, dbname="materialize_main").close()
+
+
+def test_a_rerun_sets_a_changed_password(graph: Evaluation, server: PostgresServer) -> None:
+    run_job(graph, "metadata-db-main", server)
+    run_job(graph, "metadata-db-main", server, METADATA_PASSWORD="rotated0password1")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        connect(graph, "main", server).close()
+    connect(graph, "main", server, password="rotated0password1").close()
+    run_job(graph, "metadata-db-main", server)
+    connect(graph, "main", server).close()
+
+
+def test_a_missing_variable_fails_the_job(graph: Evaluation, server: PostgresServer) -> None:
+    environment = job_environment(graph, "metadata-db-main", server)
+    del environment["METADATA_ROLE"]
+    command = container(named(graph, JOB, "metadata-db-main"))["command"]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
