@@ -12,6 +12,8 @@ import difflib
 import ipaddress
 import json
 import re
+import types
+import typing
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -240,12 +242,6 @@ class LocalSettings(_Strict):
         default="20Gi", alias="objectStoreStorage", description="Size of the object-store (persist) volume."
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_json(cls, value: Any) -> Any:
-        # The Pulumi CLI hands a structured config value to the program as JSON text.
-        return json.loads(value) if isinstance(value, str) else value
-
 
 class Settings(_Strict):
     target: Literal["local", "byo", "aws", "gcp", "azure"] = Field(
@@ -382,10 +378,6 @@ def _alias(field: str) -> str:
 
 # Keys whose values are Pulumi secrets: never shown in errors, never plain text.
 SECRET_KEYS = frozenset({"licenseKey", "kubeconfig", "metadataBackendUrl", "persistBackendUrl"})
-# Keys whose config value is a JSON document rather than a string.
-_STRUCTURED_KEYS = frozenset(
-    {"instances", "nodePlacement", "networkPolicies", "protectData", "certManager", "podMetrics", "tags", "swap"}
-)
 
 
 def config_keys() -> list[str]:
@@ -393,8 +385,27 @@ def config_keys() -> list[str]:
     return [info.alias or name for name, info in Settings.model_fields.items()]
 
 
+def pulumi_config_type(annotation: Any) -> str | None:
+    """The Pulumi project-config type of a settings field, or None for objects and lists."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return pulumi_config_type(args[0])
+    if origin is typing.Annotated:
+        return pulumi_config_type(args[0])
+    if origin is Literal or annotation in (str, SecretStr):
+        return "string"
+    if annotation is bool:
+        return "boolean"
+    if annotation is int:
+        return "integer"
+    return None
+
+
 def _decode(key: str, raw: Any) -> Any:
-    if key in _STRUCTURED_KEYS and isinstance(raw, str):
+    """The CLI hands every value over as text; all but string keys are JSON."""
+    field = next((f for n, f in Settings.model_fields.items() if (f.alias or n) == key), None)
+    if field is not None and pulumi_config_type(field.annotation) != "string" and isinstance(raw, str):
         try:
             return json.loads(raw)
         except json.JSONDecodeError:

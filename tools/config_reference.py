@@ -7,16 +7,14 @@ carries; tests check that the README and Pulumi.yaml agree with the model.
 from __future__ import annotations
 
 import json
-import types
-import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from components.settings import SECRET_KEYS, InstanceSettings, Settings
+from components.settings import SECRET_KEYS, InstanceSettings, Settings, pulumi_config_type
 
 
 @dataclass(frozen=True)
@@ -30,25 +28,6 @@ class KeyDoc:
     @property
     def required(self) -> bool:
         return self.default is PydanticUndefined
-
-
-def _scalar_type(annotation: Any) -> str | None:
-    """The Pulumi project-config type of an annotation, or None for objects."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType) and len(args) == 1:
-        return _scalar_type(args[0])
-    if origin is typing.Annotated:
-        return _scalar_type(args[0])
-    if origin is Literal:
-        return "string"
-    if annotation in (str, SecretStr):
-        return "string"
-    if annotation is bool:
-        return "boolean"
-    if annotation is int:
-        return "integer"
-    return None
 
 
 def _default(info: FieldInfo) -> Any:
@@ -67,7 +46,7 @@ def key_docs(model: type[BaseModel] = Settings) -> list[KeyDoc]:
         docs.append(
             KeyDoc(
                 key=key,
-                pulumi_type=_scalar_type(info.annotation),
+                pulumi_type=pulumi_config_type(info.annotation),
                 default=_default(info) if not info.is_required() else PydanticUndefined,
                 description=info.description or "",
                 secret=model is Settings and key in SECRET_KEYS,
