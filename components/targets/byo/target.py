@@ -6,10 +6,7 @@ are only referenced, through URLs kept as Pulumi secrets.
 
 from __future__ import annotations
 
-import os
-
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.contract import (
     BlobAccess,
@@ -19,6 +16,7 @@ from components.contract import (
     TargetResult,
 )
 from components.settings import INSTANCE_PLACEHOLDER, Placement, Settings
+from components.targets.cluster_provider import existing_cluster_provider
 from components.targets.load_balancers import INTERNAL, PUBLIC
 
 
@@ -54,32 +52,16 @@ class ByoBlobStore:
         )
 
 
-def kubeconfig_input(value: str) -> pulumi.Input[str]:
-    """A kubeconfig path stays a path (no credentials in state); contents stay secret."""
-    if "\n" in value or value.lstrip().startswith(("{", "apiVersion")):
-        return pulumi.Output.secret(value)
-    return os.path.expanduser(value)
-
-
 class ByoTarget(pulumi.ComponentResource):
     result: TargetResult
 
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:byo:Target", name, None, opts)
         # Settings validation guarantees these are set for byo.
-        assert settings.kubeconfig is not None
         assert settings.metadata_backend_url is not None and settings.persist_backend_url is not None
 
-        provider = k8s.Provider(
-            f"{name}-kubernetes",
-            kubeconfig=kubeconfig_input(settings.kubeconfig.get_secret_value()),
-            context=settings.kube_context,
-            # The cluster is who the context says it is: a refreshed token or a
-            # moved kubeconfig file must update the provider, not replace every object.
-            cluster_identifier=f"byo/{settings.kube_context or 'current-context'}",
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # Settings validation guarantees a kubeconfig for byo.
+        provider = existing_cluster_provider(name, settings, default_kubeconfig=None, parent=self)
         cloud = settings.cloud_provider
         platform = Platform(
             provider=provider,

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
 from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings
-from components.targets.byo.target import kubeconfig_input
+from components.targets.cluster_provider import existing_cluster_provider
 from components.targets.local.bucket import Bucket, BucketArgs
 from components.targets.local.metadata_database import LocalMetadataDatabase, MetadataDatabaseArgs
 from components.targets.local.object_store import ObjectStore, ObjectStoreArgs
@@ -70,18 +70,7 @@ class LocalTarget(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         _refuse_shared_namespace(settings)
         super().__init__("materialize:local:Target", name, None, opts)
-        kubeconfig = settings.kubeconfig.get_secret_value() if settings.kubeconfig else DEFAULT_KUBECONFIG
-        provider = k8s.Provider(
-            f"{name}-kubernetes",
-            kubeconfig=kubeconfig_input(kubeconfig),
-            context=settings.kube_context,
-            # Identify the cluster by its context, so a moved kubeconfig file or
-            # a refreshed certificate updates the provider instead of replacing
-            # every object in the cluster.
-            cluster_identifier=f"local/{settings.kube_context or 'current-context'}",
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        provider = existing_cluster_provider(name, settings, default_kubeconfig=DEFAULT_KUBECONFIG, parent=self)
         system_nodes = settings.node_placement.system or Placement()
         # Deleting the namespace deletes the volume claims in it.
         namespace = k8s.core.v1.Namespace(
