@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
-import hashlib
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +21,15 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from tools.offline.stable import stable_hex
+
 # The wire encoding of a secret: {_SIG: _SECRET_VALUE, "value": ...}.
 _SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-def _stable_hex(*parts: str, length: int = 12) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+_stable_hex = stable_hex
 
 
 @dataclass
@@ -217,12 +218,25 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
 }
 
 
+# Invokes (functions) the program calls, answered realistically: token -> answer(args).
+_INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
+
+# One module per cloud target, each defining OUTPUTS and INVOKES like the two
+# tables above, so a cloud's mocks live beside each other and apart from the rest.
+MOCK_MODULES: tuple[str, ...] = ()
+
+for _module in MOCK_MODULES:
+    _cloud = importlib.import_module(_module)
+    _OUTPUTS.update(_cloud.OUTPUTS)
+    _INVOKES.update(_cloud.INVOKES)
+
+
 class UnmodelledResource(AssertionError):
     pass
 
 
 class RealisticMocks(pulumi.runtime.Mocks):
-    """Provider-computed outputs per type token; invokes answered from `invokes`."""
+    """Provider-computed outputs per type token; invokes answered from `invokes` (per test) or `_INVOKES`."""
 
     def __init__(self, previous_outputs: Mapping[str, Any] | None = None) -> None:
         self.previous_outputs = dict(previous_outputs or {})
@@ -246,7 +260,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.calls.append(args)
-        answer = self.invokes.get(args.token)
+        answer = self.invokes.get(args.token) or _INVOKES.get(args.token)
         if answer is None:
             raise UnmodelledResource(f"invoke {args.token} is not mocked")
         return answer(args.args), None
