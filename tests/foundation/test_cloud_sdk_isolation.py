@@ -1,0 +1,45 @@
+"""A cloud's SDK is imported only inside that cloud's target."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SDKS = {"pulumi_aws": "aws", "pulumi_gcp": "gcp", "pulumi_azure_native": "azure"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_cloud_sdks_are_imported_only_by_their_target() -> None:
+    offenders = []
+    for path in sorted((ROOT / "components").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for sdk, cloud in SDKS.items():
+            if sdk in imported_modules(path) and not relative.startswith(f"components/targets/{cloud}/"):
+                offenders.append(f"{relative} imports {sdk}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("stack", ["byo", "local"])
+def test_evaluating_a_stack_loads_no_other_cloud_sdk(stack: str) -> None:
+    code = (
+        "import sys; from tools import plan; "
+        f"assert plan.main(['--stack', {stack!r}]) == 0; "
+        f"print(sorted(m for m in sys.modules if m in {sorted(SDKS)!r}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
