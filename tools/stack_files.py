@@ -26,7 +26,10 @@ class StackConfig:
 
 
 def project_defaults(root: Path = ROOT) -> dict[str, Any]:
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    path = root / "Pulumi.yaml"
+    if not path.exists():
+        return {}
+    project = yaml.safe_load(path.read_text())
     return {
         key: declaration["default"]
         for key, declaration in (project.get("config") or {}).items()

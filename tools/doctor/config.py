@@ -25,8 +25,9 @@ import yaml
 
 from components.metadata_url import parse_metadata_url
 from components.persist_url import INSTANCE_PLACEHOLDER, parse_persist_url
+from components.settings import PROJECT
+from tools.stack_files import read_stack_config
 
-PROJECT = "materialize"
 DEFAULT_INSTANCE = "main"
 ENV_METADATA_URL = "MZ_METADATA_BACKEND_URL"
 ENV_PERSIST_URL = "MZ_PERSIST_BACKEND_URL"
@@ -103,8 +104,7 @@ def load_config(
     notes: list[str] = []
 
     if stack:
-        stack_file = repo_root / "stacks" / f"Pulumi.{stack}.yaml"
-        _merge(values, sources, _read_stack_file(stack_file, notes), f"stacks/{stack_file.name}")
+        _merge(values, sources, _read_stack_file(stack, repo_root, notes), f"stacks/Pulumi.{stack}.yaml")
         if use_pulumi:
             pulumi_values = _read_pulumi_config(stack, repo_root, notes)
             _merge(values, sources, pulumi_values, "pulumi config")
@@ -168,31 +168,21 @@ def _merge(values: dict[str, Any], sources: dict[str, str], new: Mapping[str, An
         sources[key] = source
 
 
-def _read_stack_file(path: Path, notes: list[str]) -> dict[str, Any]:
-    if not path.is_file():
-        notes.append(f"stack file {path.name} not found under stacks/")
-        return {}
+def _read_stack_file(stack: str, repo_root: Path, notes: list[str]) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        notes.append(f"stack file {path.name} is not valid YAML")
+        config = read_stack_config(stack, repo_root)
+    except FileNotFoundError:
+        notes.append(f"stack file Pulumi.{stack}.yaml not found under stacks/")
         return {}
-    config = document.get("config") or {} if isinstance(document, dict) else {}
-    found: dict[str, Any] = {}
-    encrypted: list[str] = []
-    for raw_key, value in config.items():
-        key = _project_key(str(raw_key))
-        if key is None:
-            continue
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            encrypted.append(key)
-            continue
-        found[key] = value
-    if encrypted:
+    except yaml.YAMLError:
+        notes.append(f"stack file Pulumi.{stack}.yaml is not valid YAML")
+        return {}
+    if config.encrypted:
         notes.append(
-            f"{path.name} holds encrypted values ({', '.join(sorted(encrypted))}) that only the Pulumi CLI can read"
+            f"Pulumi.{stack}.yaml holds encrypted values ({', '.join(sorted(config.encrypted))}) "
+            "that only the Pulumi CLI can read"
         )
-    return found
+    return config.values
 
 
 def _read_pulumi_config(stack: str, repo_root: Path, notes: list[str]) -> dict[str, Any]:
