@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from components.kubeconfig import is_kubeconfig_content
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
 from components.versions import (
@@ -519,13 +520,12 @@ def _check_secret_values(settings: Settings, secret_keys: frozenset[str]) -> lis
                 f"{PROJECT}:{key}: carries credentials in plain text; store it with "
                 f"pulumi config set --secret {key} <url>"
             )
-    if settings.kubeconfig is not None and "kubeconfig" not in secret_keys:
-        text = settings.kubeconfig.get_secret_value()
-        if "\n" in text or text.lstrip().startswith(("{", "apiVersion")):
-            problems.append(
-                f"{PROJECT}:kubeconfig: kubeconfig contents must be stored as a secret "
-                "(pulumi config set --secret kubeconfig < file), or give a file path instead"
-            )
+    kubeconfig = settings.kubeconfig.get_secret_value() if settings.kubeconfig else None
+    if kubeconfig is not None and "kubeconfig" not in secret_keys and is_kubeconfig_content(kubeconfig):
+        problems.append(
+            f"{PROJECT}:kubeconfig: kubeconfig contents must be stored as a secret "
+            "(pulumi config set --secret kubeconfig < file), or give a file path instead"
+        )
     return problems
 
 

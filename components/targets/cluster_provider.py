@@ -7,12 +7,13 @@ import os
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.kubeconfig import is_kubeconfig_content
 from components.settings import Settings
 
 
 def kubeconfig_input(value: str) -> pulumi.Input[str]:
     """A kubeconfig path stays a path (no credentials in state); contents stay secret."""
-    if "\n" in value or value.lstrip().startswith(("{", "apiVersion")):
+    if is_kubeconfig_content(value):
         return pulumi.Output.secret(value)
     return os.path.expanduser(value)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from components.kubeconfig import is_kubeconfig_content
 from components.metadata_url import parse_metadata_url
 from components.persist_url import INSTANCE_PLACEHOLDER, parse_persist_url
 from components.settings import PROJECT
@@ -80,11 +81,6 @@ class DoctorConfig:
             if kubeconfig and is_kubeconfig_content(kubeconfig):
                 found.append(kubeconfig)
         return found
-
-
-def is_kubeconfig_content(value: str) -> bool:
-    """Whether a kubeconfig setting holds the file's contents, not its path."""
-    return "\n" in value or value.lstrip().startswith(("{", "apiVersion"))
 
 
 def instance_url(template: str, instance: str) -> str:
