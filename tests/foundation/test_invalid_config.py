@@ -146,3 +146,19 @@ def test_target_not_yet_available_is_refused_cleanly() -> None:
     with pytest.raises(pulumi.RunError, match=r"materialize:target: 'azure' is not available"):
         evaluate({"target": "azure", "region": "westeurope", "licenseKey": LICENSE_KEY}, monitor=monitor)
     assert monitor.registered == []
+
+
+def test_kubeconfig_contents_in_plain_text_are_refused() -> None:
+    contents = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: abc123}\n"
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(byo_config(kubeconfig=contents))
+    assert "materialize:kubeconfig: kubeconfig contents must be stored as a secret" in str(raised.value)
+    assert "abc123" not in str(raised.value)
+
+
+def test_kubeconfig_contents_as_a_secret_reach_the_provider_as_a_secret() -> None:
+    contents = "apiVersion: v1\nkind: Config\n"
+    evaluation = evaluate(byo_config(kubeconfig=contents), secret_keys=("licenseKey", "kubeconfig"))
+    provider = evaluation.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == contents
+    assert provider.is_secret("kubeconfig")
