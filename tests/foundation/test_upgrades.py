@@ -112,3 +112,19 @@ def test_manually_promoted_instances_wait_only_for_the_resource_id() -> None:
     instance = {**stack()["instances"][0], "rolloutStrategy": "ManuallyPromote"}
     cr = evaluate(stack(instances=[instance])).one("kubernetes:materialize.cloud/v1:Materialize")
     assert cr.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "jsonpath={.status.resourceId}"
+
+
+def test_the_guard_refuses_at_preview_time(at_v26_37: dict[str, Any]) -> None:
+    monitor = RecordingMonitor(RealisticMocks())
+    with pytest.raises(pulumi.RunError, match="cannot be downgraded"):
+        evaluate(stack(version="v26.31.0"), previous_outputs=at_v26_37, preview=True, monitor=monitor)
+    assert [r.type for r in monitor.registered] == ["pulumi:pulumi:StackReference"]
+
+
+def test_preview_of_an_allowed_upgrade_registers_the_whole_graph(at_v26_37: dict[str, Any]) -> None:
+    evaluation = evaluate(stack(version="v26.38.0"), previous_outputs=at_v26_37, preview=True)
+    assert (
+        evaluation.one("kubernetes:materialize.cloud/v1:Materialize")
+        .inputs["spec"]["environmentdImageRef"]
+        .endswith(":v26.38.0")
+    )
