@@ -223,7 +223,7 @@ _INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
 # One module per cloud target, each defining OUTPUTS and INVOKES like the two
 # tables above, so a cloud's mocks live beside each other and apart from the rest.
-MOCK_MODULES: tuple[str, ...] = ("tools.offline.gcp_mocks",)
+MOCK_MODULES: tuple[str, ...] = ("tools.offline.gcp_mocks", "tools.offline.azure_mocks")
 
 for _module in MOCK_MODULES:
     _cloud = importlib.import_module(_module)
@@ -263,7 +263,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
         answer = self.invokes.get(args.token) or _INVOKES.get(args.token)
         if answer is None:
             raise UnmodelledResource(f"invoke {args.token} is not mocked")
-        return answer(args.args), None
+        # No check failures: an empty list, which the mock monitor iterates.
+        return answer(args.args), []
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -1,0 +1,222 @@
+"""AKS: the control-plane identity, the cluster with its system pool, the
+Materialize pool, and the explicit Kubernetes provider built from them.
+
+The cluster signs users in with Entra ID only (the kubeconfig runs kubelogin),
+issues OIDC tokens for workload identity, and routes pods through Azure CNI
+overlay with Cilium enforcing network policies. Its identity may manage its
+own subnet and nothing else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
+
+from components.settings import AzureSettings, Placement, Toleration
+from components.targets.azure.home import Home
+from components.targets.azure.kubeconfig import exec_kubeconfig
+from components.targets.azure.names import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, role_definition_id
+from components.targets.disk_setup import SWAP_NODE_LABELS
+
+SYSTEM_POOL = "system"
+# Linux pool names: at most 12 lower-case letters and digits.
+MATERIALIZE_POOL = "materialize"
+SYSTEM_NODE_LABELS = {"workload": "generic"}
+MATERIALIZE_NODE_LABELS = {"workload": "materialize-instance"}
+MATERIALIZE_TAINT = Toleration(
+    key="materialize.cloud/workload", operator="Equal", value="materialize-instance", effect="NoSchedule"
+)
+# Exactly the Materialize pool's nodes, whatever placement settings give Materialize's pods.
+MATERIALIZE_POOL_PLACEMENT = Placement(
+    node_selector={**MATERIALIZE_NODE_LABELS, **SWAP_NODE_LABELS}, tolerations=[MATERIALIZE_TAINT]
+)
+# Node pools surge by a tenth of their size during upgrades, as AKS recommends for production.
+_UPGRADE = {"max_surge": "10%"}
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    home: Home
+    settings: AzureSettings
+    aks_subnet_id: pulumi.Input[str]
+    # The NAT gateway's address: in-cluster clients reach the API server from it.
+    egress_ip: pulumi.Output[str] | None
+    tenant_id: pulumi.Output[str]
+    # Whoever runs the program: made cluster admin when Azure RBAC authorizes.
+    deployer_object_id: pulumi.Output[str]
+    swap: bool
+
+
+class AksCluster(pulumi.ComponentResource):
+    cluster: azure.containerservice.ManagedCluster
+    cluster_name: str
+    oidc_issuer_url: pulumi.Output[str]
+    materialize_pool: azure.containerservice.AgentPool
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    # What must exist before anything is scheduled or any API call is made.
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:azure:Cluster", name, None, opts)
+        home, settings = args.home, args.settings
+        names = home.names
+        child = pulumi.ResourceOptions(parent=self)
+        self.cluster_name = names.of("aks")
+
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_name_=names.of("aks-identity"),
+            resource_group_name=home.resource_group,
+            location=home.location,
+            tags=home.tagged(),
+            opts=child,
+        )
+        subnet_access = azure.authorization.RoleAssignment(
+            f"{name}-subnet-access",
+            scope=args.aks_subnet_id,
+            role_definition_id=home.subscription_id.apply(lambda s: role_definition_id(s, NETWORK_CONTRIBUTOR)),
+            principal_id=identity.principal_id,
+            # A new identity may not have replicated yet; naming its type skips the lookup.
+            principal_type="ServicePrincipal",
+            description="AKS control plane: load balancer front ends and node NICs in its own subnet",
+            opts=child,
+        )
+        self.cluster = azure.containerservice.ManagedCluster(
+            f"{name}-aks",
+            resource_name_=self.cluster_name,
+            resource_group_name=home.resource_group,
+            location=home.location,
+            dns_prefix=self.cluster_name,
+            kubernetes_version=settings.kubernetes_version,
+            sku={"name": "Base", "tier": "Standard"},
+            identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
+            enable_rbac=True,
+            aad_profile={
+                "managed": True,
+                "enable_azure_rbac": settings.entra_id_rbac,
+                "admin_group_object_ids": [str(group) for group in settings.admin_group_object_ids],
+                "tenant_id": args.tenant_id,
+            },
+            disable_local_accounts=settings.entra_id_rbac,
+            oidc_issuer_profile={"enabled": True},
+            security_profile={"workload_identity": {"enabled": True}},
+            network_profile={
+                "network_plugin": "azure",
+                "network_plugin_mode": "overlay",
+                "network_dataplane": "cilium",
+                "network_policy": "cilium",
+                "pod_cidr": settings.pod_cidr,
+                "service_cidr": settings.service_cidr,
+                "dns_service_ip": _dns_service_ip(settings.service_cidr),
+                "load_balancer_sku": "standard",
+                "outbound_type": "userAssignedNATGateway",
+            },
+            api_server_access_profile=_api_server_access(settings, args.egress_ip),
+            # The minor version stays where settings put it; patches and node images follow.
+            auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
+            agent_pool_profiles=[
+                {
+                    "name": SYSTEM_POOL,
+                    "mode": "System",
+                    "type": "VirtualMachineScaleSets",
+                    "os_type": "Linux",
+                    "os_sku": "Ubuntu",
+                    "vm_size": settings.system_vm_size,
+                    "orchestrator_version": settings.kubernetes_version,
+                    "enable_auto_scaling": True,
+                    "count": settings.system_min_nodes,
+                    "min_count": settings.system_min_nodes,
+                    "max_count": settings.system_max_nodes,
+                    "vnet_subnet_id": args.aks_subnet_id,
+                    "node_labels": SYSTEM_NODE_LABELS,
+                    "upgrade_settings": _UPGRADE,
+                    "tags": home.tagged(),
+                }
+            ],
+            tags=home.tagged(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet_access]),
+        )
+        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(
+            lambda profile: profile.issuer_url if profile else ""
+        )
+
+        labels = {**MATERIALIZE_NODE_LABELS, **(SWAP_NODE_LABELS if args.swap else {})}
+        self.materialize_pool = azure.containerservice.AgentPool(
+            f"{name}-materialize-pool",
+            agent_pool_name=MATERIALIZE_POOL,
+            resource_name_=self.cluster.name,
+            resource_group_name=home.resource_group,
+            mode="User",
+            type="VirtualMachineScaleSets",
+            os_type="Linux",
+            os_sku="Ubuntu",
+            vm_size=settings.materialize_vm_size,
+            orchestrator_version=settings.kubernetes_version,
+            enable_auto_scaling=True,
+            count=max(settings.materialize_min_nodes, 1),
+            min_count=settings.materialize_min_nodes,
+            max_count=settings.materialize_max_nodes,
+            vnet_subnet_id=args.aks_subnet_id,
+            node_labels=dict(sorted(labels.items())),
+            # AKS keeps pool taints on every node and forbids removing them, so
+            # this is the only taint: Materialize's pods tolerate it, others stay off.
+            node_taints=[f"{MATERIALIZE_TAINT.key}={MATERIALIZE_TAINT.value}:{MATERIALIZE_TAINT.effect}"],
+            upgrade_settings=_UPGRADE,
+            tags=home.tagged(),
+            opts=child,
+        )
+        self.ready = [self.materialize_pool]
+
+        if settings.entra_id_rbac:
+            # With Azure RBAC only role assignments open the Kubernetes API,
+            # so the identity that runs this program needs one.
+            admin = azure.authorization.RoleAssignment(
+                f"{name}-deployer-admin",
+                scope=self.cluster.id,
+                role_definition_id=home.subscription_id.apply(lambda s: role_definition_id(s, AKS_RBAC_CLUSTER_ADMIN)),
+                principal_id=args.deployer_object_id,
+                description="Whoever runs the Materialize Pulumi program administers the cluster",
+                opts=child,
+            )
+            self.ready.append(admin)
+
+        credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=home.resource_group,
+            resource_name=self.cluster.name,
+            format="exec",
+        )
+        cluster_name = self.cluster_name
+        self.kubeconfig = pulumi.Output.secret(
+            credentials.kubeconfigs.apply(lambda configs: exec_kubeconfig(cluster_name, configs[0].value))
+        )
+        self.provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=self.kubeconfig,
+            # The cluster is its name: new credentials must not replace every object.
+            cluster_identifier=f"azure/{cluster_name}",
+            enable_server_side_apply=True,
+            opts=child,
+        )
+        self.register_outputs({"clusterName": self.cluster.name, "oidcIssuerUrl": self.oidc_issuer_url})
+
+
+def _dns_service_ip(service_cidr: str) -> str:
+    # AKS's convention: the tenth address of the service range.
+    return str(ipaddress.ip_network(service_cidr)[10])
+
+
+def _api_server_access(
+    settings: AzureSettings, egress_ip: pulumi.Output[str] | None
+) -> pulumi.Input[dict[str, object]] | None:
+    allowed = list(settings.api_server_authorized_ranges)
+    if not allowed:
+        return None
+    if egress_ip is None:
+        return {"authorized_ip_ranges": allowed}
+    # Pods reach the API server's public address through the NAT gateway.
+    return egress_ip.apply(lambda ip: {"authorized_ip_ranges": [*allowed, f"{ip}/32"]})
