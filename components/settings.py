@@ -260,7 +260,7 @@ class AzureSettings(_Strict):
         description="An existing resource group to deploy into; default a new one named <namePrefix>-rg.",
     )
     kubernetes_version: str = Field(
-        default="1.34",
+        default="1.35",
         alias="kubernetesVersion",
         pattern=r"^1\.\d{2}(\.\d+)?$",
         description="AKS Kubernetes version (MAJOR.MINOR takes the newest patch AKS offers).",

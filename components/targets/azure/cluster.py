@@ -139,7 +139,12 @@ class AksCluster(pulumi.ComponentResource):
                 }
             ],
             tags=home.tagged(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet_access]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[subnet_access],
+                # The autoscaler owns the node count once the pool exists.
+                ignore_changes=["agentPoolProfiles[0].count"],
+            ),
         )
         self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(
             lambda profile: profile.issuer_url if profile else ""
@@ -168,7 +173,8 @@ class AksCluster(pulumi.ComponentResource):
             node_taints=[f"{MATERIALIZE_TAINT.key}={MATERIALIZE_TAINT.value}:{MATERIALIZE_TAINT.effect}"],
             upgrade_settings=_UPGRADE,
             tags=home.tagged(),
-            opts=child,
+            # The autoscaler owns the node count once the pool exists.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
         )
         self.ready = [self.materialize_pool]
 

@@ -66,7 +66,6 @@ class FlexiblePostgres(pulumi.ComponentResource):
             resource_group_name=home.resource_group,
             location=home.location,
             version=settings.postgres_version,
-            create_mode="Create",
             sku={"name": settings.postgres_sku, "tier": settings.postgres_tier},
             storage={"storage_size_gb": settings.postgres_storage_gb, "auto_grow": "Enabled"},
             backup={

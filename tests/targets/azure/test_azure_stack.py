@@ -10,6 +10,7 @@ import yaml
 
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
+from components.settings import AzureSettings
 from components.versions import OPERATOR_CHART_NAME
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
@@ -52,7 +53,7 @@ from tests.targets.azure.stack import (
     with_azure,
 )
 from tools.offline import azure_mocks
-from tools.stack_files import read_stack_config
+from tools.stack_files import ROOT, read_stack_config
 
 TAGS = {"app": "materialize", "environment": "example"}
 EXISTING = "/subscriptions/5f1c6e0a-8d3b-4c2e-9a71-0b4d2e6f8a13/resourceGroups/network-rg/providers/Microsoft.Network"
@@ -288,7 +289,7 @@ def test_database_and_storage_do_not_wait_for_the_cluster(stack: Evaluation) -> 
 
 def test_aks_cluster_has_workload_identity_cilium_overlay_and_nat_egress(stack: Evaluation) -> None:
     inputs = stack.one(CLUSTER).inputs
-    assert inputs["kubernetesVersion"] == "1.34"
+    assert inputs["kubernetesVersion"] == "1.35"
     assert inputs["oidcIssuerProfile"] == {"enabled": True}
     assert inputs["securityProfile"] == {"workloadIdentity": {"enabled": True}}
     network = inputs["networkProfile"]
@@ -304,6 +305,7 @@ def test_aks_cluster_has_workload_identity_cilium_overlay_and_nat_egress(stack: 
     [system] = inputs["agentPoolProfiles"]
     assert system["mode"] == "System" and system["nodeLabels"] == {"workload": "generic"}
     assert system["minCount"] <= system["count"] <= system["maxCount"]
+    assert stack.one(CLUSTER).options["ignoreChanges"] == ["agentPoolProfiles[0].count"]
 
 
 def test_control_plane_identity_may_manage_its_subnet_only(stack: Evaluation) -> None:
@@ -347,6 +349,8 @@ def test_materialize_pool_is_swap_capable_labelled_and_tainted(stack: Evaluation
     assert pool.inputs["nodeLabels"] == {"materialize.cloud/swap": "true", "workload": "materialize-instance"}
     assert pool.inputs["nodeTaints"] == ["materialize.cloud/workload=materialize-instance:NoSchedule"]
     assert pool.options["propertyDependencies"]["resourceName"] == [stack.one(CLUSTER).urn]
+    # The autoscaler moves the count; an update must not move it back.
+    assert pool.inputs["enableAutoScaling"] is True and pool.options["ignoreChanges"] == ["count"]
     values = operator_values(stack)
     assert values["operator"]["clusters"]["swap_enabled"] is True
     assert values["clusterd"] == {
@@ -522,3 +526,9 @@ def test_values_only_azure_cannot_use_are_refused_before_anything_is_created(
         evaluate(azure_stack(**overrides), monitor=monitor)
     # Only the upgrade guard's read of the stack's own outputs happens first.
     assert [r.type for r in monitor.registered] == ["pulumi:pulumi:StackReference"]
+
+
+def test_every_azure_setting_is_documented() -> None:
+    text = (ROOT / "docs" / "azure.md").read_text()
+    for info in AzureSettings.model_fields.values():
+        assert f"`{info.alias}`" in text, info.alias
