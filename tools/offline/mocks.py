@@ -223,7 +223,7 @@ _INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
 # One module per cloud target, each defining OUTPUTS and INVOKES like the two
 # tables above, so a cloud's mocks live beside each other and apart from the rest.
-MOCK_MODULES: tuple[str, ...] = ("tools.offline.gcp_mocks", "tools.offline.azure_mocks")
+MOCK_MODULES: tuple[str, ...] = ("tools.offline.gcp_mocks", "tools.offline.azure_mocks", "tools.offline.aws_mocks")
 
 for _module in MOCK_MODULES:
     _cloud = importlib.import_module(_module)

@@ -1,0 +1,65 @@
+"""What the cluster runs for itself once nodes exist: CoreDNS and metrics-server.
+
+CoreDNS is an EKS add-on that only turns Active with nodes to run on, so it
+comes after the node groups; it does not tolerate the Materialize nodes'
+taint, so it lands on the system nodes. metrics-server is the upstream chart, pinned; it
+serves `kubectl top` and the console's pod metrics (`podMetrics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.settings import Placement
+from components.targets.aws.cluster import Cluster, ClusterArgs
+from components.targets.aws.pins import METRICS_SERVER_CHART, METRICS_SERVER_REPO, METRICS_SERVER_VERSION
+from components.targets.aws.placement import helm_placement
+
+
+@dataclass(frozen=True)
+class ClusterAddonsArgs:
+    cluster: Cluster
+    cluster_args: ClusterArgs
+    system_nodes: Placement
+    node_groups: Sequence[pulumi.Resource]
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:aws:ClusterAddons", name, None, opts)
+        cluster = args.cluster
+        coredns = cluster.addon(
+            name,
+            args.cluster_args,
+            "coredns",
+            depends_on=args.node_groups,
+            parent=self,
+        )
+        metrics_server = k8s.helm.v3.Release(
+            f"{name}-metrics-server",
+            name="metrics-server",
+            chart=METRICS_SERVER_CHART,
+            version=METRICS_SERVER_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=METRICS_SERVER_REPO),
+            namespace="kube-system",
+            values={"replicas": 2, **helm_placement(args.system_nodes)},
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            max_history=10,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=cluster.provider,
+                depends_on=[*args.node_groups, coredns],
+                # Gone with the cluster: nothing to clean up one object at a time.
+                deleted_with=cluster.eks,
+            ),
+        )
+        self.ready = [coredns, metrics_server]
+        self.register_outputs({})

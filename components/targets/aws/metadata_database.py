@@ -1,0 +1,160 @@
+"""One instance's own role and database on RDS, made by an idempotent Job.
+
+The role owns its database and PUBLIC loses every privilege on it, so one
+instance's credentials never open another's data. The Job is named after the
+instance: adding an instance adds one Job and leaves the others alone.
+`pulumi up` waits for the Job to complete, and the instance waits for the Job.
+
+On RDS the master user is not a superuser: since Postgres 16 it may only
+make a role the owner of a database once it may SET ROLE to it, so it grants
+itself the role it just created (a repeat grant is only a notice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.contract import InstanceIdentity, MetadataDatabase
+from components.metadata_url import postgres_url
+from components.targets.aws.database_setup import ADMIN_SECRET, LABELS, NAMESPACE, DatabaseSetup
+from components.targets.aws.pins import POSTGRES_CLIENT_IMAGE
+from components.targets.aws.placement import pod_placement
+
+# psql reads this from stdin, where \getenv variables are interpolated, and
+# :'x' / :"x" quote any value safely. Every statement converges, so a rerun
+# (or a retry after a partial run) ends in the same state as the first success.
+SETUP_SQL = r"""\getenv role METADATA_ROLE
+\getenv database METADATA_DATABASE
+\getenv password METADATA_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
+ALTER ROLE :"role" WITH LOGIN PASSWORD :'password';
+GRANT :"role" TO CURRENT_USER;
+SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database') \gexec
+ALTER DATABASE :"database" OWNER TO :"role";
+REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
+"""
+SETUP_SCRIPT = 'printf "%s\\n" "$SETUP_SQL" | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1'
+# About ten minutes of retries with the controller's doubling back-off.
+BACKOFF_LIMIT = 6
+_RESTRICTED = {
+    "allow_privilege_escalation": False,
+    "run_as_non_root": True,
+    # The postgres image's own unprivileged user.
+    "run_as_user": 999,
+    "capabilities": {"drop": ["ALL"]},
+    "seccomp_profile": {"type": "RuntimeDefault"},
+}
+
+
+def database_name(instance: str) -> str:
+    """Instance names are DNS labels, so '-' -> '_' cannot make two names meet."""
+    return "materialize_" + instance.replace("-", "_")
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "value_from": {"secret_key_ref": {"name": secret, "key": key}}}
+
+
+@dataclass(frozen=True)
+class MetadataDatabaseArgs:
+    setup: DatabaseSetup
+    instance: InstanceIdentity
+    protect: bool
+
+
+class AwsMetadataDatabase(pulumi.ComponentResource):
+    database: MetadataDatabase
+    job: k8s.batch.v1.Job
+
+    def __init__(self, name: str, args: MetadataDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:aws:MetadataDatabase", name, None, opts)
+        setup = args.setup
+        role = database = database_name(args.instance.name)
+        object_name = f"metadata-db-{args.instance.name}"
+
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        credentials = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata={"name": object_name, "namespace": NAMESPACE, "labels": LABELS},
+            type="Opaque",
+            string_data={"username": role, "password": password.result, "database": database},
+            opts=pulumi.ResourceOptions.merge(
+                setup.options(self, depends_on=[setup.namespace]),
+                pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"]),
+            ),
+        )
+        labels = {**LABELS, "app.kubernetes.io/name": "metadata-database"}
+        self.job = k8s.batch.v1.Job(
+            f"{name}-job",
+            metadata={
+                "name": object_name,
+                "namespace": NAMESPACE,
+                "labels": labels,
+                # A Job that failed in an earlier update runs afresh instead of being awaited again.
+                "annotations": {"pulumi.com/replaceUnready": "true"},
+            },
+            spec={
+                "backoff_limit": BACKOFF_LIMIT,
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "restart_policy": "Never",
+                        "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
+                        **pod_placement(setup.placement),
+                        "containers": [
+                            {
+                                "name": "setup",
+                                "image": POSTGRES_CLIENT_IMAGE,
+                                "command": ["sh", "-ec", SETUP_SCRIPT],
+                                "env": [
+                                    _secret_env("PGHOST", ADMIN_SECRET, "host"),
+                                    _secret_env("PGPORT", ADMIN_SECRET, "port"),
+                                    _secret_env("PGUSER", ADMIN_SECRET, "username"),
+                                    _secret_env("PGPASSWORD", ADMIN_SECRET, "password"),
+                                    {"name": "PGDATABASE", "value": "postgres"},
+                                    # RDS forces TLS (rds.force_ssl); the server certificate is RDS's.
+                                    {"name": "PGSSLMODE", "value": "require"},
+                                    {"name": "PGCONNECT_TIMEOUT", "value": "10"},
+                                    _secret_env("METADATA_ROLE", object_name, "username"),
+                                    _secret_env("METADATA_DATABASE", object_name, "database"),
+                                    _secret_env("METADATA_PASSWORD", object_name, "password"),
+                                    {"name": "SETUP_SQL", "value": SETUP_SQL},
+                                ],
+                                "resources": {
+                                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                                    "limits": {"memory": "256Mi"},
+                                },
+                                "security_context": _RESTRICTED,
+                            }
+                        ],
+                    },
+                },
+            },
+            # The Job keeps a fixed name: the old one must go before a replacement,
+            # and a new password is only set on the server when the Job runs again.
+            opts=pulumi.ResourceOptions.merge(
+                setup.options(
+                    self, depends_on=[setup.admin_secret, credentials, setup.database.instance, *setup.platform_ready]
+                ),
+                pulumi.ResourceOptions(delete_before_replace=True, replace_with=[password]),
+            ),
+        )
+        host, port = setup.database.address, setup.database.port
+        url = pulumi.Output.all(host, password.result).apply(
+            # No search_path: environmentd picks its own schemas.
+            lambda parts: postgres_url(parts[0], port, database, role, parts[1], sslmode="require")
+        )
+        self.database = MetadataDatabase(url=pulumi.Output.secret(url), ready=(self.job,))
+        self.register_outputs({"database": database, "job": self.job.metadata["name"]})

@@ -1,0 +1,320 @@
+"""The aws target: a VPC, EKS with swap-ready Materialize nodes, RDS Postgres
+and S3, with one IAM role per instance (IRSA).
+
+Order, for a fresh `up`: the network first; then, side by side, the cluster
+(control plane, node groups, add-ons, load balancer controller) and the
+database and bucket, which need only the network. Each instance waits only
+for what it reads: its database Job, the bucket's policy and its own role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
+from components.persist_url import s3_persist_url
+from components.settings import Placement, Settings, Toleration, has_local_nvme
+from components.targets.aws.addons import ClusterAddons, ClusterAddonsArgs
+from components.targets.aws.bottlerocket import swap_node_settings
+from components.targets.aws.bucket import Bucket, BucketArgs
+from components.targets.aws.cluster import Cluster, ClusterArgs
+from components.targets.aws.context import AwsContext
+from components.targets.aws.database import Database, DatabaseArgs
+from components.targets.aws.database_setup import NAMESPACE as SETUP_NAMESPACE
+from components.targets.aws.database_setup import DatabaseSetup, DatabaseSetupArgs
+from components.targets.aws.instance_role import InstanceRole, InstanceRoleArgs
+from components.targets.aws.load_balancer_controller import (
+    INTERNAL_ANNOTATIONS,
+    PUBLIC_ANNOTATIONS,
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+)
+from components.targets.aws.metadata_database import AwsMetadataDatabase, MetadataDatabaseArgs
+from components.targets.aws.network import Network, NetworkArgs
+from components.targets.aws.node_group import NodeGroup, NodeGroupArgs
+from components.targets.aws.pins import DISK_SETUP_IMAGE
+
+# Materialize's node placement, as in Materialize's own Terraform: the label
+# the operator schedules swap-using pods by, a workload label, and a taint
+# that keeps everything else off these nodes.
+SWAP_LABEL = ("materialize.cloud/swap", "true")
+WORKLOAD_LABEL = ("workload", "materialize-instance")
+MATERIALIZE_TAINT = Toleration(
+    key="materialize.cloud/workload", operator="Equal", value="materialize-instance", effect="NoSchedule"
+)
+SYSTEM_LABEL = ("workload", "system")
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+_STS_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[\w-]+):sts::\d{12}:assumed-role/")
+
+
+class AwsMetadataStore:
+    def __init__(self, databases: Mapping[str, MetadataDatabase]) -> None:
+        self._databases = dict(databases)
+
+    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
+        database = self._databases.get(instance.name)
+        if database is None:
+            raise KeyError(f"the aws target made no database for instance {instance.name!r}")
+        return database
+
+
+class AwsBlobStore:
+    def __init__(self, bucket: Bucket, roles: Mapping[str, InstanceRole], region: str) -> None:
+        self._bucket = bucket
+        self._roles = dict(roles)
+        self._region = region
+
+    def access_for(self, instance: InstanceIdentity) -> BlobAccess:
+        role = self._roles.get(instance.name)
+        if role is None:
+            raise KeyError(f"the aws target made no role for instance {instance.name!r}")
+        region = self._region
+        # No credentials in the URL: the instance's pods assume its role (IRSA).
+        url = self._bucket.name.apply(lambda bucket: s3_persist_url(bucket, instance.name, region))
+        return BlobAccess(
+            persist_url=url,
+            service_account_annotations={IRSA_ANNOTATION: role.arn},
+            ready=(*self._bucket.ready, *role.ready),
+        )
+
+
+class AwsTarget(pulumi.ComponentResource):
+    result: TargetResult
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        _refuse_unusable(settings)
+        super().__init__("materialize:aws:Target", name, None, opts)
+        aws_settings = settings.aws
+        region = settings.region or ""
+        cluster_name = aws_settings.cluster_name or _default_cluster_name(pulumi.get_stack())
+        provider = aws.Provider(f"{name}-aws", region=region, opts=pulumi.ResourceOptions(parent=self))
+        invoke = pulumi.InvokeOptions(provider=provider, parent=self)
+        caller = aws.get_caller_identity(opts=invoke)
+        context = AwsContext(
+            provider=provider,
+            region=region,
+            account_id=caller.account_id,
+            partition=caller.arn.split(":")[1],
+            tags=dict(sorted(settings.tags.items())),
+        )
+        deployer = _deployer_arn(caller.arn, invoke)
+        zones = _zones(settings, invoke)
+        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect_data
+        swap = True if settings.swap is None else settings.swap
+
+        network = Network(
+            f"{name}-network",
+            NetworkArgs(context=context, settings=aws_settings, cluster_name=cluster_name, zones=zones),
+            opts=child,
+        )
+        database = Database(
+            f"{name}-database",
+            DatabaseArgs(
+                context=context,
+                settings=aws_settings,
+                cluster_name=cluster_name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                client_security_group_id=network.node_security_group_id,
+                protect=protect,
+            ),
+            opts=child,
+        )
+        bucket = Bucket(
+            f"{name}-persist",
+            BucketArgs(context=context, settings=aws_settings, cluster_name=cluster_name, protect=protect),
+            opts=child,
+        )
+        cluster_args = ClusterArgs(
+            context=context,
+            settings=aws_settings,
+            cluster_name=cluster_name,
+            subnet_ids=network.private_subnet_ids,
+            deployer_arn=deployer,
+        )
+        cluster = Cluster(f"{name}-cluster", cluster_args, opts=child)
+
+        system_nodes = settings.node_placement.system or Placement(node_selector=dict([SYSTEM_LABEL]))
+        materialize_labels = dict([WORKLOAD_LABEL, *([SWAP_LABEL] if swap else [])])
+        materialize_nodes = settings.node_placement.materialize or Placement(
+            node_selector=materialize_labels, tolerations=[MATERIALIZE_TAINT]
+        )
+        node_groups = [
+            NodeGroup(
+                f"{name}-{group}-nodes",
+                NodeGroupArgs(
+                    context=context,
+                    display_name=f"{cluster_name}-{group}",
+                    cluster_name=cluster.name,
+                    kubernetes_version=aws_settings.kubernetes_version,
+                    cluster_security_group_id=cluster.security_group_id,
+                    node_security_group_id=network.node_security_group_id,
+                    subnet_ids=network.private_subnet_ids,
+                    instance_type=instance_type,
+                    node_count=count,
+                    volume_gb=aws_settings.node_volume_gb,
+                    labels=labels,
+                    taints=taints,
+                    settings_toml=toml,
+                    depends_on=[*network.egress, *cluster.node_prerequisites, *cluster.access],
+                ),
+                opts=child,
+            ).node_group
+            for group, instance_type, count, labels, taints, toml in (
+                (
+                    "system",
+                    aws_settings.system_instance_type,
+                    aws_settings.system_node_count,
+                    dict([SYSTEM_LABEL]),
+                    [],
+                    None,
+                ),
+                (
+                    "materialize",
+                    aws_settings.materialize_instance_type,
+                    aws_settings.materialize_node_count,
+                    materialize_labels,
+                    [MATERIALIZE_TAINT],
+                    swap_node_settings(DISK_SETUP_IMAGE) if swap else None,
+                ),
+            )
+        ]
+        addons = ClusterAddons(
+            f"{name}-addons",
+            ClusterAddonsArgs(
+                cluster=cluster, cluster_args=cluster_args, system_nodes=system_nodes, node_groups=node_groups
+            ),
+            opts=child,
+        )
+        load_balancers = LoadBalancerController(
+            f"{name}-lb-controller",
+            LoadBalancerControllerArgs(
+                context=context,
+                cluster=cluster,
+                vpc_id=network.vpc_id,
+                system_nodes=system_nodes,
+                after=[*node_groups, *addons.ready],
+            ),
+            opts=child,
+        )
+        platform_ready: list[pulumi.Resource] = [*node_groups, *addons.ready, load_balancers.release]
+
+        setup = DatabaseSetup(
+            f"{name}-database-setup",
+            DatabaseSetupArgs(
+                cluster=cluster, database=database, placement=system_nodes, platform_ready=platform_ready
+            ),
+            opts=child,
+        )
+        databases: dict[str, MetadataDatabase] = {}
+        roles: dict[str, InstanceRole] = {}
+        for instance in settings.instances:
+            identity = InstanceIdentity(namespace=instance.resolved_namespace, name=instance.name)
+            databases[instance.name] = AwsMetadataDatabase(
+                f"{name}-{instance.name}-metadata",
+                MetadataDatabaseArgs(setup=setup, instance=identity, protect=protect),
+                opts=child,
+            ).database
+            roles[instance.name] = InstanceRole(
+                f"{name}-{instance.name}-role",
+                InstanceRoleArgs(
+                    context=context,
+                    instance=identity,
+                    prefix=instance.name,
+                    bucket_arn=bucket.arn,
+                    kms_key_arn=bucket.kms_key_arn,
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer_url=cluster.oidc_issuer_url,
+                ),
+                opts=child,
+            )
+
+        platform = Platform(
+            provider=cluster.provider,
+            cloud_provider="aws",
+            region=region,
+            aws_account_id=context.account_id,
+            materialize_nodes=materialize_nodes,
+            system_nodes=system_nodes,
+            swap_enabled=swap,
+            internal_load_balancer_annotations=INTERNAL_ANNOTATIONS,
+            public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
+            ready=platform_ready,
+        )
+        outputs = {
+            "clusterName": cluster.name,
+            "region": region,
+            "vpcId": network.vpc_id,
+            "bucket": bucket.name,
+            "postgres": database.address,
+        }
+        self.result = TargetResult(
+            platform=platform,
+            metadata=AwsMetadataStore(databases),
+            blob=AwsBlobStore(bucket, roles, region),
+            outputs={"aws": outputs, "kubeconfig": cluster.kubeconfig},
+        )
+        self.register_outputs(outputs)
+
+
+def _default_cluster_name(stack: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", stack).strip("-")
+    return f"materialize-{cleaned}"[:63].rstrip("-")
+
+
+def _deployer_arn(caller_arn: str, invoke: pulumi.InvokeOptions) -> str:
+    """The IAM role or user behind the caller: access entries name principals, not sessions."""
+    if not _STS_ASSUMED_ROLE.match(caller_arn):
+        return caller_arn
+    return aws.iam.get_session_context(arn=caller_arn, opts=invoke).issuer_arn
+
+
+def _zones(settings: Settings, invoke: pulumi.InvokeOptions) -> list[str]:
+    aws_settings = settings.aws
+    if aws_settings.existing_network:
+        return []
+    if aws_settings.availability_zones is not None:
+        return list(aws_settings.availability_zones)
+    available = aws.get_availability_zones(
+        state="available",
+        # Local and Wavelength zones cannot hold EKS nodes or RDS.
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=invoke,
+    ).names
+    if len(available) < aws_settings.zone_count:
+        raise pulumi.RunError(
+            f"materialize:aws.zoneCount: {aws_settings.zone_count} is more than the {len(available)} zones "
+            f"region {settings.region} offers ({', '.join(available)})"
+        )
+    return sorted(available)[: aws_settings.zone_count]
+
+
+def _refuse_unusable(settings: Settings) -> None:
+    """Checks that need more than the aws settings alone, before anything is registered."""
+    aws_settings = settings.aws
+    problems: list[str] = []
+    if aws_settings.api_public_access and not aws_settings.api_allowed_cidrs:
+        problems.append(
+            "materialize:aws.apiAllowedCidrs: the public EKS API endpoint needs an explicit allowlist (the "
+            "addresses pulumi and kubectl connect from; 0.0.0.0/0 only if anyone may try), or set "
+            "aws.apiPublicAccess false when deploying from inside the VPC"
+        )
+    swap = settings.swap is not False
+    if swap and not has_local_nvme(aws_settings.materialize_instance_type):
+        problems.append(
+            f"materialize:aws.materializeInstanceType: {aws_settings.materialize_instance_type!r} has no local "
+            "NVMe disk to swap to; use a type with one (r7gd, r8gd, m7gd, i4g, ...) or set swap false"
+        )
+    for index, instance in enumerate(settings.instances):
+        if instance.resolved_namespace == SETUP_NAMESPACE:
+            problems.append(
+                f"materialize:instances[{index}]: namespace {SETUP_NAMESPACE} belongs to the aws target's "
+                "database setup; give the instance another name or set its namespace"
+            )
+    if problems:
+        raise pulumi.RunError("invalid stack configuration:\n" + "\n".join(f"  - {line}" for line in problems))

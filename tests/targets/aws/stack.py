@@ -1,0 +1,112 @@
+"""The aws example stack and helpers to read its graph."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from functools import cache
+from typing import Any
+
+from tests.harness.mocks import Registered
+from tests.harness.stack import LICENSE_KEY, Evaluation
+from tools.offline.stable import stable_hex
+from tools.stack_files import read_stack_config
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ADDON = "aws:eks/addon:Addon"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SUBNET = "aws:ec2/subnet:Subnet"
+VPC = "aws:ec2/vpc:Vpc"
+NAT = "aws:ec2/natGateway:NatGateway"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+RDS = "aws:rds/instance:Instance"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_KEY = "aws:kms/key:Key"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+JOB = "kubernetes:batch/v1:Job"
+SECRET = "kubernetes:core/v1:Secret"
+SERVICE = "kubernetes:core/v1:Service"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+MATERIALIZE = "kubernetes:materialize.cloud/v1:Materialize"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+
+
+def aws_stack(**overrides: Any) -> dict[str, Any]:
+    """stacks/Pulumi.aws.yaml as the CLI hands it over, plus the license key."""
+    return {**read_stack_config("aws").values, "licenseKey": LICENSE_KEY, **overrides}
+
+
+def aws_settings(**overrides: Any) -> dict[str, Any]:
+    """The example's `aws` settings with some keys changed."""
+    return {**read_stack_config("aws").values["aws"], **overrides}
+
+
+def named(evaluation: Evaluation, token: str, name: str) -> Registered:
+    """The object of a type whose Kubernetes metadata.name is `name`."""
+    found = [r for r in evaluation.of_type(token) if r.inputs["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {token} named {name}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def ending(evaluation: Evaluation, token: str, suffix: str) -> Registered:
+    found = [r for r in evaluation.of_type(token) if r.name.endswith(suffix)]
+    assert len(found) == 1, f"expected one {token} named *{suffix}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def mock_id(registered: Registered) -> str:
+    """The id the shared mocks give a cloud resource (tools/offline/mocks.py)."""
+    return f"{registered.name}-{stable_hex(registered.type, registered.name, length=8)}"
+
+
+def policy(registered: Registered, key: str = "policy") -> dict[str, Any]:
+    return json.loads(registered.inputs[key])
+
+
+def release(evaluation: Evaluation, chart: str) -> Registered:
+    found = [r for r in evaluation.of_type(RELEASE) if r.inputs["chart"] == chart]
+    assert len(found) == 1, chart
+    return found[0]
+
+
+def upstream(evaluation: Evaluation, resource: Registered) -> set[str]:
+    """Every URN `resource` waits for: dependencies and providers, transitively."""
+    by_urn = {r.urn: r for r in evaluation.registered}
+    seen: set[str] = set()
+    stack = [resource.urn]
+    while stack:
+        current = by_urn.get(stack.pop())
+        if current is None:
+            continue
+        edges = list(current.dependencies)
+        if current.provider:
+            edges.append(current.provider.rsplit("::", 1)[0])
+        for urn in edges:
+            if urn not in seen:
+                seen.add(urn)
+                stack.append(urn)
+    return seen
+
+
+@cache
+def accepts_tags(token: str) -> bool:
+    """Whether the AWS provider's resource for `token` takes a `tags` input."""
+    _, module_path, class_name = token.split(":")
+    module_name = module_path.split("/")[0]
+    module = importlib.import_module("pulumi_aws" if module_name == "index" else f"pulumi_aws.{module_name}")
+    return "tags" in inspect.signature(getattr(module, class_name)._internal_init).parameters

@@ -1,0 +1,141 @@
+"""The per-instance database Job's own command, run against a real PostgreSQL
+whose admin is shaped like RDS's master user: no superuser, but CREATEROLE
+and CREATEDB.
+
+The Job's command and environment come from the evaluated graph (Secret
+references resolved from the Secrets in the same graph), so what runs here is
+what the cluster would run; only the server address and the master user's
+password are the local server's.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from components.metadata_url import parse_metadata_url
+from tests.harness.stack import Evaluation, evaluate
+from tests.support.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.targets.aws.stack import JOB, SECRET, aws_stack, named
+
+MASTER = "mzadmin"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if _in_ci():
+        pytest.fail(f"{reason} (CI=true: PostgreSQL must be installed)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PostgresServer]:
+    if shutil.which("psql") is None:
+        _unavailable("psql (the PostgreSQL client) is not installed")
+    try:
+        started = start_postgres()
+    except PostgresUnavailable as error:
+        _unavailable(str(error))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def master_password(server: PostgresServer) -> str:
+    password = secrets.token_hex(16)
+    with server.superuser_connection() as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD {}").format(
+                sql.Identifier(MASTER), sql.Literal(password)
+            )
+        )
+    return password
+
+
+@pytest.fixture(scope="module")
+def graph() -> Evaluation:
+    return evaluate(aws_stack(instances=[{"name": "main"}, {"name": "ad-hoc"}]))
+
+
+def run_job(graph: Evaluation, instance: str, server: PostgresServer, master_password: str) -> None:
+    job = named(graph, JOB, f"metadata-db-{instance}")
+    [container] = job.inputs["spec"]["template"]["spec"]["containers"]
+    env: dict[str, str] = {"PATH": os.environ["PATH"]}
+    for variable in container["env"]:
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+            continue
+        ref = variable["valueFrom"]["secretKeyRef"]
+        env[variable["name"]] = named(graph, SECRET, ref["name"]).inputs["stringData"][ref["key"]]
+    assert env["PGUSER"] == MASTER
+    # The local server stands in for RDS.
+    env.update(PGHOST=server.host, PGPORT=str(server.port), PGPASSWORD=master_password)
+    result = subprocess.run(container["command"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def connect(graph: Evaluation, instance: str, server: PostgresServer, **changes: Any) -> psycopg.Connection:
+    url = parse_metadata_url(
+        named(graph, SECRET, f"{instance}-materialize-backend").inputs["stringData"]["metadata_backend_url"]
+    )
+    params: dict[str, Any] = {
+        "host": server.host,
+        "port": server.port,
+        "user": url.user,
+        "password": url.password,
+        "dbname": url.database,
+        "sslmode": url.sslmode,
+        "connect_timeout": 10,
+        "autocommit": True,
+    }
+    params.update(changes)
+    return psycopg.connect(**params)
+
+
+def test_a_non_superuser_master_gives_the_instance_a_database_it_owns(
+    graph: Evaluation, server: PostgresServer, master_password: str
+) -> None:
+    run_job(graph, "main", server, master_password)
+    with connect(graph, "main", server) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS consensus")
+        conn.execute("CREATE TABLE IF NOT EXISTS consensus.probe (k int)")
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        assert owner == ("materialize_main",)
+        # sslmode=require from the URL: the connection is encrypted.
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (True,)
+
+
+def test_reruns_converge_and_keep_data(graph: Evaluation, server: PostgresServer, master_password: str) -> None:
+    run_job(graph, "main", server, master_password)
+    run_job(graph, "main", server, master_password)
+    with connect(graph, "main", server) as conn:
+        assert conn.execute("SELECT count(*) FROM consensus.probe").fetchone() == (0,)
+
+
+def test_instances_cannot_open_each_others_databases(
+    graph: Evaluation, server: PostgresServer, master_password: str
+) -> None:
+    run_job(graph, "main", server, master_password)
+    run_job(graph, "ad-hoc", server, master_password)
+    with connect(graph, "ad-hoc", server) as conn:
+        assert conn.execute("SELECT current_database(), current_user").fetchone() == (
+            "materialize_ad_hoc",
+            "materialize_ad_hoc",
+        )
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        connect(graph, "ad-hoc", server, dbname="materialize_main").close()
