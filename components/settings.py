@@ -419,34 +419,8 @@ class AzureSettings(_Strict):
 
 
 # Instance families whose type names carry a local NVMe disk ('d' in the
-# suffix, like r7gd) or are storage-optimized ('i' families, like i4g).
-_NVME_FAMILY = re.compile(r"^(i[a-z]*\d+[a-z-]*|[a-z]+\d+[a-z-]*d[a-z-]*)\.")
-_EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
-# CloudWatch Logs accepts only these retention periods.
-LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557]
-EksLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
-
-
-def _instance_type(value: str) -> str:
-    if not _EC2_INSTANCE_TYPE.match(value):
-        raise ValueError(f"{value!r} is not an EC2 instance type such as r7gd.2xlarge")
-    return value
-
-
-def _iam_principal(value: str) -> str:
-    if not _IAM_PRINCIPAL.match(value):
-        raise ValueError(f"{value!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/name)")
-    return value
-
-
-InstanceType = Annotated[str, AfterValidator(_instance_type)]
-IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
-
-
-# Instance families whose type names carry a local NVMe disk ('d' in the
-# suffix, like r7gd) or are storage-optimized ('i' families, like i4g).
-_NVME_FAMILY = re.compile(r"^(i[a-z]*\d+[a-z-]*|[a-z]+\d+[a-z-]*d[a-z-]*)\.")
+# suffix, like r7gd) or are storage-optimized ('i' families like i4g; not inf).
+_NVME_FAMILY = re.compile(r"^(i(?!nf)[a-z]*\d+[a-z-]*|[a-z]+\d+[a-z-]*d[a-z-]*)\.")
 _EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 # CloudWatch Logs accepts only these retention periods.

@@ -49,6 +49,8 @@ class Cluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
+    # The admins' access entries and policy associations.
+    access: list[pulumi.Resource]
     # Add-ons nodes need to turn Ready; node groups wait for them.
     node_prerequisites: list[pulumi.Resource]
 
@@ -136,7 +138,7 @@ class Cluster(pulumi.ComponentResource):
         self.security_group_id = self.eks.vpc_config.cluster_security_group_id
 
         admins = [args.deployer_arn, *(arn for arn in settings.admin_principal_arns if arn != args.deployer_arn)]
-        self.access: list[pulumi.Resource] = []
+        self.access = []
         for arn in dict.fromkeys(admins):
             # Named after the principal, so adding or removing one leaves the others alone.
             suffix = hashlib.sha256(arn.encode()).hexdigest()[:8]

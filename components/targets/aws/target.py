@@ -161,7 +161,8 @@ class AwsTarget(pulumi.ComponentResource):
                     labels=labels,
                     taints=taints,
                     settings_toml=toml,
-                    depends_on=[*network.egress, *cluster.node_prerequisites, *cluster.access],
+                    # EKS gives managed node groups' roles their access entries itself.
+                    depends_on=[*network.egress, *cluster.node_prerequisites],
                 ),
                 opts=child,
             ).node_group

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import subprocess
+import sys
 
 import pulumi
 import pytest
@@ -57,7 +59,7 @@ from tests.targets.aws.stack import (
 )
 from tests.targets.local.stack import strings
 from tools.offline.aws_mocks import ACCOUNT_ID, CALLER_ARN, CALLER_ROLE_ARN
-from tools.stack_files import read_stack_config
+from tools.stack_files import ROOT, read_stack_config
 
 TAGS = {"project": "materialize", "environment": "production"}
 TAINT = {"key": "materialize.cloud/workload", "value": "materialize-instance", "effect": "NO_SCHEDULE"}
@@ -703,3 +705,21 @@ def test_bad_aws_configuration_is_refused_cleanly(overrides: dict[str, object], 
         return
     with pytest.raises(pulumi.RunError, match=message):
         evaluate(aws_stack(**overrides))
+
+
+def test_longest_instance_name_fits_every_derived_name() -> None:
+    name = "a" * 40
+    evaluation = evaluate(aws_stack(instances=[{"name": name}]))
+    assert len(named(evaluation, JOB, f"metadata-db-{name}").inputs["metadata"]["name"]) <= 63
+    role = ending(evaluation, ROLE, f"-{name}-role-role")
+    # IAM role names (auto-named: the logical name and an 8-character suffix) stop at 64.
+    assert len(role.state["name"]) <= 64
+
+
+def test_evaluating_the_aws_stack_loads_no_other_cloud_sdk() -> None:
+    code = (
+        "import sys; from tools import plan; assert plan.main(['--stack', 'aws']) == 0; "
+        "print(sorted(m for m in sys.modules if m in ('pulumi_gcp', 'pulumi_azure_native')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
