@@ -42,8 +42,9 @@ class Network(pulumi.ComponentResource):
         self.egress_ip = None
         if settings.existing_network:
             # Settings validation guarantees all three are set together.
+            assert settings.existing_aks_subnet_id is not None
             assert settings.existing_postgres_subnet_id and settings.existing_postgres_dns_zone_id
-            self.aks_subnet_id = pulumi.Output.from_input(settings.existing_aks_subnet_id or "")
+            self.aks_subnet_id = pulumi.Output.from_input(settings.existing_aks_subnet_id)
             self.postgres_subnet_id = pulumi.Output.from_input(settings.existing_postgres_subnet_id)
             self.postgres_dns_zone_id = pulumi.Output.from_input(settings.existing_postgres_dns_zone_id)
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 
 import pulumi
 import pytest
@@ -532,3 +534,14 @@ def test_every_azure_setting_is_documented() -> None:
     text = (ROOT / "docs" / "azure.md").read_text()
     for info in AzureSettings.model_fields.values():
         assert f"`{info.alias}`" in text, info.alias
+
+
+def test_an_azure_stack_loads_no_other_cloud_sdk() -> None:
+    sdks = ("pulumi_aws", "pulumi_gcp", "pulumi_azure_native")
+    code = (
+        "import sys; from tools import plan; "
+        "assert plan.main(['--stack', 'azure']) == 0; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(sdks)!r}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "['pulumi_azure_native']"
