@@ -178,6 +178,7 @@ class AksCluster(pulumi.ComponentResource):
         )
         self.ready = [self.materialize_pool]
 
+        api_access: list[pulumi.Resource] = []
         if settings.entra_id_rbac:
             # With Azure RBAC only role assignments open the Kubernetes API,
             # so the identity that runs this program needs one.
@@ -189,6 +190,7 @@ class AksCluster(pulumi.ComponentResource):
                 description="Whoever runs the Materialize Pulumi program administers the cluster",
                 opts=child,
             )
+            api_access.append(admin)
             self.ready.append(admin)
 
         credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
@@ -206,7 +208,8 @@ class AksCluster(pulumi.ComponentResource):
             # The cluster is its name: new credentials must not replace every object.
             cluster_identifier=f"azure/{cluster_name}",
             enable_server_side_apply=True,
-            opts=child,
+            # With Azure RBAC nothing may call the API before the deployer's role exists.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=api_access),
         )
         self.register_outputs({"clusterName": self.cluster.name, "oidcIssuerUrl": self.oidc_issuer_url})
 

@@ -332,6 +332,8 @@ def test_deployer_administers_the_cluster_through_azure_rbac(stack: Evaluation) 
     assert admin.inputs["principalId"] == azure_mocks.DEPLOYER_OBJECT_ID
     operator_namespace = named(stack, "kubernetes:core/v1:Namespace", "materialize")
     assert admin.urn in operator_namespace.dependencies
+    # Every Kubernetes object goes through the provider, which waits for the role.
+    assert admin.urn in stack.one(K8S_PROVIDER).dependencies
 
 
 def test_kubernetes_rbac_keeps_local_accounts_and_names_admin_groups() -> None:
