@@ -17,6 +17,7 @@ from components.settings import Settings
 _TARGETS: dict[str, tuple[str, str]] = {
     "byo": ("components.targets.byo", "ByoTarget"),
     "local": ("components.targets.local", "LocalTarget"),
+    "gcp": ("components.targets.gcp", "GcpTarget"),
     "aws": ("components.targets.aws", "AwsTarget"),
     "azure": ("components.targets.azure", "AzureTarget"),
 }

@@ -1,0 +1,66 @@
+"""Checks that need more than the gcp settings alone, run before anything is registered.
+
+The settings model checks every gcp key on its own; these look across keys
+(the region, tags, swap, instance namespaces) and fail the same clean way.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pulumi
+
+from components.settings import PROJECT, Settings
+from components.targets.disk_setup import NAMESPACE as DISK_SETUP_NAMESPACE
+
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+# GCP labels: lower-case keys starting with a letter; values may be empty.
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_MAX_LABELS = 64
+
+
+def check_gcp_settings(settings: Settings) -> None:
+    problems: list[str] = []
+    gcp = settings.gcp
+    region = settings.region or ""
+    if gcp.project is None:
+        problems.append(f"{PROJECT}:gcp.project: required for the gcp target (the id of the project to deploy into)")
+    if not _REGION.match(region):
+        problems.append(f"{PROJECT}:region: {region!r} is not a GCP region such as us-central1")
+    for zone in gcp.zones:
+        if not zone.startswith(f"{region}-"):
+            problems.append(f"{PROJECT}:gcp.zones: {zone!r} is not a zone of region {region}")
+    problems += _label_problems(settings.tags)
+    if settings.swap is not False and not gcp.has_local_ssds:
+        problems.append(
+            f"{PROJECT}:gcp.materializeLocalSsdCount: swap needs local SSDs on the Materialize nodes; "
+            f"{gcp.materialize_machine_type} has none, so give a count (1 or more) or an -lssd machine type, "
+            "or set swap: false"
+        )
+    for index, instance in enumerate(settings.instances):
+        if instance.resolved_namespace == DISK_SETUP_NAMESPACE:
+            problems.append(
+                f"{PROJECT}:instances[{index}]: namespace {DISK_SETUP_NAMESPACE} belongs to the nodes' disk setup; "
+                "give the instance another namespace"
+            )
+    if problems:
+        raise pulumi.RunError("invalid stack configuration:\n" + "\n".join(f"  - {line}" for line in problems))
+
+
+def _label_problems(tags: dict[str, str]) -> list[str]:
+    problems = []
+    if len(tags) > _MAX_LABELS:
+        problems.append(f"{PROJECT}:tags: {len(tags)} tags; GCP resources take at most {_MAX_LABELS} labels")
+    for key, value in sorted(tags.items()):
+        if not _LABEL_KEY.match(key):
+            problems.append(
+                f"{PROJECT}:tags: key {key!r} is not a GCP label key (lower-case letters, digits, '_' and '-', "
+                "starting with a letter, at most 63 characters)"
+            )
+        if not _LABEL_VALUE.match(value):
+            problems.append(
+                f"{PROJECT}:tags.{key}: {value!r} is not a GCP label value "
+                "(lower-case letters, digits, '_' and '-', at most 63 characters)"
+            )
+    return problems

@@ -1,0 +1,168 @@
+"""Cloud SQL for PostgreSQL: one private instance, one database and user per Materialize instance.
+
+The server has a private address only, in the range reserved for private
+services access, and accepts encrypted connections only. Backups run daily
+with point-in-time recovery. Cloud SQL keeps a deleted instance's name for
+about a week, so the name ends in a random suffix that is generated once
+and kept with the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+from components.contract import InstanceIdentity, MetadataDatabase
+from components.metadata_url import postgres_url
+from components.settings import GcpSettings
+from components.targets.gcp.context import GcpContext
+from components.targets.gcp.network import NetworkRef
+
+PORT = 5432
+
+
+def database_name(instance: str) -> str:
+    """Instance names are DNS labels, so '-' -> '_' cannot make two names meet."""
+    return "materialize_" + instance.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    context: GcpContext
+    settings: GcpSettings
+    network: NetworkRef
+    instances: tuple[InstanceIdentity, ...]
+
+
+class CloudSqlPostgres(pulumi.ComponentResource):
+    instance: gcp.sql.DatabaseInstance
+    databases: Mapping[str, MetadataDatabase]
+
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:gcp:Postgres", name, None, opts)
+        ctx, settings, network = args.context, args.settings, args.network
+        kept = pulumi.ResourceOptions(protect=ctx.protect)
+
+        suffix = random.RandomId(
+            f"{name}-name-suffix", byte_length=4, opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect)
+        )
+        self.instance = gcp.sql.DatabaseInstance(
+            f"{name}-instance",
+            name=suffix.hex.apply(lambda hex_: ctx.name(f"pg-{hex_}")),
+            project=ctx.project,
+            region=ctx.region,
+            database_version=f"POSTGRES_{settings.postgres_version}",
+            deletion_protection=ctx.protect,
+            settings=gcp.sql.DatabaseInstanceSettingsArgs(
+                # Named, not left to Google: from Postgres 16 the default is
+                # Enterprise Plus, which takes other machine tiers.
+                edition="ENTERPRISE",
+                tier=settings.postgres_tier,
+                availability_type="REGIONAL" if settings.postgres_high_availability else "ZONAL",
+                disk_type="PD_SSD",
+                disk_size=settings.postgres_disk_gb,
+                disk_autoresize=True,
+                deletion_protection_enabled=ctx.protect,
+                user_labels=dict(ctx.labels),
+                ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
+                    ipv4_enabled=False,
+                    private_network=network.network,
+                    allocated_ip_range=network.private_services_range,
+                    ssl_mode="ENCRYPTED_ONLY",
+                ),
+                backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
+                    enabled=True,
+                    point_in_time_recovery_enabled=True,
+                    start_time="03:00",
+                    transaction_log_retention_days=7,
+                    backup_retention_settings=gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
+                        retained_backups=14, retention_unit="COUNT"
+                    ),
+                ),
+                maintenance_window=gcp.sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
+                    day=7, hour=4, update_track="stable"
+                ),
+            ),
+            opts=ctx.options(
+                self,
+                pulumi.ResourceOptions.merge(
+                    kept,
+                    pulumi.ResourceOptions(
+                        # The private address needs the peering to Google's services.
+                        depends_on=list(network.private_services_ready),
+                        # Storage grows by itself; the configured size is only the start.
+                        ignore_changes=["settings.diskSize"],
+                    ),
+                ),
+            ),
+        )
+
+        self.databases = {
+            identity.name: MetadataDatabaseOnCloudSql(
+                f"{name}-{identity.name}",
+                MetadataDatabaseArgs(context=ctx, server=self.instance, instance=identity),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).database
+            for identity in args.instances
+        }
+        self.register_outputs({"instance": self.instance.name, "connectionName": self.instance.connection_name})
+
+    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
+        database = self.databases.get(instance.name)
+        if database is None:
+            raise KeyError(f"the gcp target made no database for instance {instance.name!r}")
+        return database
+
+
+@dataclass(frozen=True)
+class MetadataDatabaseArgs:
+    context: GcpContext
+    server: gcp.sql.DatabaseInstance
+    instance: InstanceIdentity
+
+
+class MetadataDatabaseOnCloudSql(pulumi.ComponentResource):
+    """One instance's database and the user it connects as."""
+
+    database: MetadataDatabase
+
+    def __init__(self, name: str, args: MetadataDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:gcp:MetadataDatabase", name, None, opts)
+        ctx, server = args.context, args.server
+        role = database_name(args.instance.name)
+
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=32,
+            # Letters and digits only: the password also travels inside a URL.
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
+        )
+        user = gcp.sql.User(
+            f"{name}-user",
+            name=role,
+            project=ctx.project,
+            instance=server.name,
+            password=password.result,
+            # Postgres refuses to drop a role that owns objects, and this one
+            # owns everything Materialize created; it goes with the instance.
+            deletion_policy="ABANDON",
+            opts=ctx.options(self),
+        )
+        database = gcp.sql.Database(
+            f"{name}-database",
+            name=role,
+            project=ctx.project,
+            instance=server.name,
+            opts=ctx.options(self, pulumi.ResourceOptions(protect=ctx.protect)),
+        )
+        url = pulumi.Output.all(server.private_ip_address, password.result).apply(
+            # No search_path: environmentd picks its own schemas.
+            lambda parts: postgres_url(parts[0], PORT, role, role, parts[1], sslmode="require")
+        )
+        self.database = MetadataDatabase(url=pulumi.Output.secret(url), ready=(database, user))
+        self.register_outputs({"database": database.name, "user": user.name})

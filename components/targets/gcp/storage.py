@@ -1,0 +1,96 @@
+"""The persist store: one GCS bucket, reached through its S3-compatible XML API.
+
+Materialize speaks S3 to its blob store, so it authenticates to GCS with an
+HMAC key of a service account that may manage objects in this bucket and
+nothing else. Every instance writes under its own prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+from components.contract import BlobAccess, InstanceIdentity
+from components.persist_url import s3_persist_url
+from components.targets.gcp.context import GcpContext
+
+GCS_S3_ENDPOINT = "https://storage.googleapis.com"
+# Read, write, list and delete objects (multipart uploads included); no
+# control over the bucket itself or its policy.
+OBJECT_ROLE = "roles/storage.objectAdmin"
+
+
+@dataclass(frozen=True)
+class PersistStoreArgs:
+    context: GcpContext
+
+
+class GcsPersistStore(pulumi.ComponentResource):
+    bucket: gcp.storage.Bucket
+    service_account: gcp.serviceaccount.Account
+    access: gcp.storage.BucketIAMMember
+    hmac_key: gcp.storage.HmacKey
+
+    def __init__(self, name: str, args: PersistStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("materialize:gcp:PersistStore", name, None, opts)
+        ctx = args.context
+        self._region = ctx.region
+
+        # Bucket names are global: a random part keeps them from colliding.
+        suffix = random.RandomId(
+            f"{name}-name-suffix", byte_length=4, opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect)
+        )
+        self.bucket = gcp.storage.Bucket(
+            f"{name}-bucket",
+            name=suffix.hex.apply(lambda hex_: ctx.name(f"persist-{hex_}")),
+            project=ctx.project,
+            # The region's own location (upper case, as the API reports it).
+            location=ctx.region.upper(),
+            storage_class="STANDARD",
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            # Persist rewrites its objects constantly: old versions would only cost.
+            versioning=gcp.storage.BucketVersioningArgs(enabled=False),
+            force_destroy=not ctx.protect,
+            labels=dict(ctx.labels),
+            opts=ctx.options(self, pulumi.ResourceOptions(protect=ctx.protect)),
+        )
+        self.service_account = gcp.serviceaccount.Account(
+            f"{name}-account",
+            account_id=ctx.name("persist"),
+            project=ctx.project,
+            display_name=f"Materialize persist access to {ctx.prefix}",
+            opts=ctx.options(self),
+        )
+        self.access = gcp.storage.BucketIAMMember(
+            f"{name}-object-admin",
+            bucket=self.bucket.name,
+            role=OBJECT_ROLE,
+            member=self.service_account.member,
+            opts=ctx.options(self),
+        )
+        self.hmac_key = gcp.storage.HmacKey(
+            f"{name}-hmac-key",
+            project=ctx.project,
+            service_account_email=self.service_account.email,
+            opts=ctx.options(self),
+        )
+        self.register_outputs({"bucket": self.bucket.name, "serviceAccount": self.service_account.email})
+
+    def access_for(self, instance: InstanceIdentity) -> BlobAccess:
+        region = self._region
+        url = pulumi.Output.all(self.bucket.name, self.hmac_key.access_id, self.hmac_key.secret).apply(
+            lambda parts: s3_persist_url(
+                parts[0],
+                # Each instance under its own prefix of the one bucket.
+                instance.name,
+                region,
+                endpoint=GCS_S3_ENDPOINT,
+                access_key_id=parts[1],
+                secret_access_key=parts[2],
+            )
+        )
+        return BlobAccess(persist_url=pulumi.Output.secret(url), ready=(self.bucket, self.access))

@@ -1,0 +1,125 @@
+"""The gcp target: a VPC with Cloud NAT, GKE with swap-ready Materialize
+nodes, private Cloud SQL for Postgres and a GCS bucket reached through HMAC.
+
+The database and the bucket need only the network (and not even that, for
+the bucket), so they are created alongside the cluster rather than after
+it; each instance waits for its own database and for the bucket, and the
+Kubernetes side waits for the node pools and the disk setup.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.contract import InstanceIdentity, Platform, TargetResult
+from components.settings import Settings
+from components.targets.disk_setup import DiskSetup, DiskSetupArgs
+from components.targets.gcp.checks import check_gcp_settings
+from components.targets.gcp.cluster import ClusterArgs, GkeCluster
+from components.targets.gcp.context import GcpContext
+from components.targets.gcp.database import CloudSqlPostgres, PostgresArgs
+from components.targets.gcp.network import GcpNetwork, NetworkArgs, NetworkRef, existing_network
+from components.targets.gcp.node_pools import STARTUP_TAINT, GkeNodePools, NodePoolsArgs, pool_layout
+from components.targets.gcp.storage import GcsPersistStore, PersistStoreArgs
+from components.targets.load_balancers import INTERNAL, PUBLIC
+
+
+class GcpTarget(pulumi.ComponentResource):
+    result: TargetResult
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        check_gcp_settings(settings)
+        super().__init__("materialize:gcp:Target", name, None, opts)
+        config = settings.gcp
+        # check_gcp_settings guarantees both.
+        assert config.project is not None and settings.region is not None
+        region = settings.region
+        child = pulumi.ResourceOptions(parent=self)
+
+        provider = gcp.Provider(f"{name}-gcp", project=config.project, region=region, opts=child)
+        ctx = GcpContext(
+            provider=provider,
+            project=config.project,
+            region=region,
+            prefix=config.name_prefix,
+            labels=dict(sorted(settings.tags.items())),
+            protect=settings.protect_data,
+        )
+
+        network: NetworkRef = (
+            GcpNetwork(f"{name}-network", NetworkArgs(context=ctx, settings=config), opts=child).ref
+            if config.creates_network
+            else existing_network(ctx, config)
+        )
+        identities = tuple(
+            InstanceIdentity(namespace=instance.resolved_namespace, name=instance.name)
+            for instance in settings.instances
+        )
+        postgres = CloudSqlPostgres(
+            f"{name}-postgres",
+            PostgresArgs(context=ctx, settings=config, network=network, instances=identities),
+            opts=child,
+        )
+        store = GcsPersistStore(f"{name}-persist", PersistStoreArgs(context=ctx), opts=child)
+        cluster = GkeCluster(f"{name}-gke", ClusterArgs(context=ctx, settings=config, network=network), opts=child)
+
+        # Swap is on unless the stack turns it off: every GKE node here has the disks for it.
+        swap = settings.swap is not False
+        layout = pool_layout(config, swap)
+        pools = GkeNodePools(
+            f"{name}-node-pools",
+            NodePoolsArgs(context=ctx, settings=config, cluster=cluster, layout=layout, swap=swap),
+            opts=child,
+        )
+        # Images from outside Google (Docker Hub, quay.io) come through Cloud NAT.
+        ready: list[pulumi.Resource] = [pools.system, pools.materialize, *network.egress_ready]
+        if swap:
+            disks = DiskSetup(
+                f"{name}-disk-setup",
+                DiskSetupArgs(
+                    provider=cluster.provider,
+                    mode="gcp",
+                    placement=layout.swap_nodes,
+                    startup_taint=STARTUP_TAINT.key,
+                    # The node pool's kernel configuration sets them already.
+                    apply_sysctls=False,
+                    depends_on=[pools.materialize, *network.egress_ready],
+                ),
+                opts=child,
+            )
+            ready += disks.ready
+
+        platform = Platform(
+            provider=cluster.provider,
+            cloud_provider="gcp",
+            region=region,
+            materialize_nodes=settings.node_placement.materialize or layout.materialize,
+            system_nodes=settings.node_placement.system or layout.system,
+            swap_enabled=swap,
+            internal_load_balancer_annotations=INTERNAL["gcp"],
+            public_load_balancer_annotations=PUBLIC["gcp"],
+            ready=tuple(ready),
+        )
+        summary = {
+            "project": config.project,
+            "region": region,
+            "cluster": cluster.cluster.name,
+            "network": network.network,
+            "postgres": {
+                "instance": postgres.instance.name,
+                "connectionName": postgres.instance.connection_name,
+                "privateIp": postgres.instance.private_ip_address,
+            },
+            "bucket": store.bucket.name,
+            "persistServiceAccount": store.service_account.email,
+            "nodePools": {"system": pools.system.name, "materialize": pools.materialize.name},
+        }
+        self.result = TargetResult(
+            platform=platform,
+            metadata=postgres,
+            blob=store,
+            # The kubeconfig holds no credential, but stays a secret like every kubeconfig.
+            outputs={"gcp": summary, "kubeconfig": cluster.kubeconfig},
+        )
+        self.register_outputs(summary)

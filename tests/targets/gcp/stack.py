@@ -1,0 +1,113 @@
+"""The gcp example stack and helpers to read its graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tests.harness.mocks import Registered
+from tests.harness.stack import LICENSE_KEY, Evaluation
+from tools.stack_files import read_stack_config
+
+PROJECT_ID = "my-materialize-project"
+REGION = "us-central1"
+
+NETWORK = "gcp:compute/network:Network"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+ROUTER = "gcp:compute/router:Router"
+NAT = "gcp:compute/routerNat:RouterNat"
+GLOBAL_ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+PEERING = "gcp:servicenetworking/connection:Connection"
+FIREWALL = "gcp:compute/firewall:Firewall"
+SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
+PROJECT_IAM = "gcp:projects/iAMMember:IAMMember"
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+SQL_DATABASE = "gcp:sql/database:Database"
+SQL_USER = "gcp:sql/user:User"
+BUCKET = "gcp:storage/bucket:Bucket"
+BUCKET_IAM = "gcp:storage/bucketIAMMember:BucketIAMMember"
+HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
+RANDOM_ID = "random:index/randomId:RandomId"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+GCP_PROVIDER = "pulumi:providers:gcp"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
+SECRET = "kubernetes:core/v1:Secret"
+SERVICE = "kubernetes:core/v1:Service"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+MATERIALIZE = "kubernetes:materialize.cloud/v1:Materialize"
+
+
+def gcp_stack(**overrides: Any) -> dict[str, Any]:
+    """stacks/Pulumi.gcp.yaml as the CLI hands it over, plus the license key."""
+    return {**read_stack_config("gcp").values, "licenseKey": LICENSE_KEY, **overrides}
+
+
+def with_gcp(**gcp: Any) -> dict[str, Any]:
+    """The example stack with some gcp keys changed."""
+    config = gcp_stack()
+    return {**config, "gcp": {**config["gcp"], **gcp}}
+
+
+def pool(evaluation: Evaluation, name: str) -> Registered:
+    found = [r for r in evaluation.of_type(NODE_POOL) if r.inputs["name"] == f"materialize-{name}"]
+    assert len(found) == 1, [r.inputs["name"] for r in evaluation.of_type(NODE_POOL)]
+    return found[0]
+
+
+def named(evaluation: Evaluation, token: str, name: str) -> Registered:
+    """The Kubernetes object of a type whose metadata.name is `name`."""
+    found = [r for r in evaluation.of_type(token) if r.inputs["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {token} named {name}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def operator_values(evaluation: Evaluation) -> dict[str, Any]:
+    release = next(r for r in evaluation.of_type(RELEASE) if r.inputs["chart"] == "materialize-operator")
+    return release.inputs["values"]
+
+
+def backend(evaluation: Evaluation, instance: str) -> dict[str, str]:
+    return named(evaluation, SECRET, f"{instance}-materialize-backend").inputs["stringData"]
+
+
+def descendants(evaluation: Evaluation, urn: str) -> set[str]:
+    """A resource and everything registered under it."""
+    found = {urn}
+    for resource in evaluation.registered:
+        if resource.parent in found:
+            found.add(resource.urn)
+    return found
+
+
+def waits_for(evaluation: Evaluation, resource: Registered, other: Registered) -> bool:
+    """Whether `resource` is created only after `other`, through any chain of dependencies."""
+    seen: set[str] = set()
+    pending = [resource.urn]
+    while pending:
+        urn = pending.pop()
+        if urn in seen:
+            continue
+        seen.add(urn)
+        if urn == other.urn:
+            return True
+        current = evaluation.by_urn(urn)
+        for dependency in current.dependencies:
+            # Depending on a component means depending on everything in it.
+            pending.extend(descendants(evaluation, dependency))
+    return False
+
+
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a nested input, with its dotted path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings(item, f"{path}.{index}")
