@@ -51,9 +51,11 @@ def existing_network(ctx: GcpContext, settings: GcpSettings) -> NetworkRef:
     network = settings.existing_network
     if "/" not in network:
         network = f"projects/{ctx.project}/global/networks/{network}"
+    # A Shared VPC's subnets live in its host project, not the cluster's.
+    host_project = network.split("/")[1]
     return NetworkRef(
         network=network,
-        subnetwork=f"projects/{ctx.project}/regions/{ctx.region}/subnetworks/{settings.existing_subnetwork}",
+        subnetwork=f"projects/{host_project}/regions/{ctx.region}/subnetworks/{settings.existing_subnetwork}",
         pods_range=settings.existing_pods_range,
         services_range=settings.existing_services_range,
         private_services_range=None,

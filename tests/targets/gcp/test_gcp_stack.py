@@ -529,6 +529,20 @@ def test_an_existing_network_is_used_as_given() -> None:
     assert evaluation.one(FIREWALL).inputs["network"] == network
 
 
+def test_a_shared_vpc_subnet_is_looked_up_in_the_host_project() -> None:
+    evaluation = evaluate(
+        with_gcp(
+            existingNetwork="projects/network-host-project/global/networks/shared",
+            existingSubnetwork="gke-nodes",
+            existingPodsRange="gke-pods",
+            existingServicesRange="gke-services",
+        )
+    )
+    cluster = evaluation.one(CLUSTER).inputs
+    assert cluster["network"] == "projects/network-host-project/global/networks/shared"
+    assert cluster["subnetwork"] == f"projects/network-host-project/regions/{REGION}/subnetworks/gke-nodes"
+
+
 def test_swap_off_leaves_out_the_disk_setup_and_its_taint() -> None:
     evaluation = evaluate(gcp_stack(swap=False))
     assert not evaluation.of_type(DAEMON_SET)
