@@ -34,6 +34,10 @@ class Platform:
     # Service annotations that make a LoadBalancer internal / public on this platform.
     internal_load_balancer_annotations: Mapping[str, str] = field(default_factory=dict)
     public_load_balancer_annotations: Mapping[str, str] = field(default_factory=dict)
+    # Where one app's load balancer needs other annotations than the defaults
+    # above (a health check on another path or protocol, say):
+    # app ("balancerd", "console") -> exposure ("internal", "public") -> annotations.
+    app_load_balancer_annotations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     # Cluster pieces (node groups, CNI, ...) that must exist before workloads are scheduled.
     ready: Sequence[pulumi.Resource] = ()
 

@@ -7,12 +7,13 @@ resource id comes from the Materialize resource's status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from components.contract import Platform
 
 SQL_PORT = 6875
 HTTP_PORT = 6876
@@ -54,14 +55,19 @@ def service_spec(
     return spec
 
 
-def exposure_annotations(
-    exposure: ExposureType, internal: Mapping[str, str], public: Mapping[str, str]
-) -> dict[str, str]:
-    if exposure == "internal":
-        return dict(internal)
-    if exposure == "public":
-        return dict(public)
-    return {}
+def exposure_annotations(platform: Platform, app: str, exposure: ExposureType) -> dict[str, str]:
+    """The Service annotations that give `app` the load balancer `exposure` asks for."""
+    if exposure == "clusterIP":
+        return {}
+    specific = platform.app_load_balancer_annotations.get(app, {}).get(exposure)
+    if specific is not None:
+        return dict(specific)
+    defaults = (
+        platform.internal_load_balancer_annotations
+        if exposure == "internal"
+        else platform.public_load_balancer_annotations
+    )
+    return dict(defaults)
 
 
 def endpoint(service: k8s.core.v1.Service, namespace: str, exposure: ExposureType) -> pulumi.Output[str]:

@@ -129,9 +129,6 @@ class MaterializeInstance(pulumi.ComponentResource):
 
         resource_id = self.resource.status.apply(lambda status: (status or {}).get("resourceId"))
         exposure_type = settings.exposure_type(instance)
-        annotations = exposure.exposure_annotations(
-            exposure_type, platform.internal_load_balancer_annotations, platform.public_load_balancer_annotations
-        )
         endpoints: dict[str, pulumi.Output[str]] = {}
         for app, ports in (("balancerd", exposure.BALANCERD_PORTS), ("console", exposure.CONSOLE_PORTS)):
             service = k8s.core.v1.Service(
@@ -140,7 +137,7 @@ class MaterializeInstance(pulumi.ComponentResource):
                     "name": f"{instance.name}-{app}-lb",
                     "namespace": self.namespace,
                     "labels": labels,
-                    "annotations": annotations,
+                    "annotations": exposure.exposure_annotations(platform, app, exposure_type),
                 },
                 spec=exposure.service_spec(app, resource_id, ports, exposure_type, instance.exposure.allowed_cidrs),
                 opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.resource])),

@@ -41,7 +41,17 @@ HEALTH_CHECK_PATH = "/api/readyz"
 _PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
 
 
-def service_annotations(scheme: str) -> dict[str, str]:
+# The console serves HTTPS (its certificate comes from the instance's issuer)
+# on its own port and answers `/` when up.
+CONSOLE_HEALTH_CHECK_PATH = "/"
+
+
+def service_annotations(
+    scheme: str,
+    health_protocol: str = "http",
+    health_port: str = HEALTH_CHECK_PORT,
+    health_path: str = HEALTH_CHECK_PATH,
+) -> dict[str, str]:
     """Annotations for a Service the controller provisions as an NLB with `scheme`."""
     return {
         # "external" hands the Service to this controller, never the legacy cloud provider.
@@ -49,9 +59,9 @@ def service_annotations(scheme: str) -> dict[str, str]:
         # Straight to pod IPs: no NodePort hop, and health checks reach the pod itself.
         f"{_PREFIX}nlb-target-type": "ip",
         f"{_PREFIX}scheme": scheme,
-        f"{_PREFIX}healthcheck-protocol": "http",
-        f"{_PREFIX}healthcheck-port": HEALTH_CHECK_PORT,
-        f"{_PREFIX}healthcheck-path": HEALTH_CHECK_PATH,
+        f"{_PREFIX}healthcheck-protocol": health_protocol,
+        f"{_PREFIX}healthcheck-port": health_port,
+        f"{_PREFIX}healthcheck-path": health_path,
         # Clients' own addresses reach the pods, so loadBalancerSourceRanges
         # and network policies see who connects.
         f"{_PREFIX}target-group-attributes": "preserve_client_ip.enabled=true",
@@ -61,6 +71,11 @@ def service_annotations(scheme: str) -> dict[str, str]:
 
 INTERNAL_ANNOTATIONS: Mapping[str, str] = service_annotations("internal")
 PUBLIC_ANNOTATIONS: Mapping[str, str] = service_annotations("internet-facing")
+# The console's targets are checked over HTTPS on the traffic port, not on balancerd's readiness endpoint.
+CONSOLE_ANNOTATIONS: Mapping[str, Mapping[str, str]] = {
+    exposure: service_annotations(scheme, "https", "traffic-port", CONSOLE_HEALTH_CHECK_PATH)
+    for exposure, scheme in (("internal", "internal"), ("public", "internet-facing"))
+}
 
 
 @dataclass(frozen=True)

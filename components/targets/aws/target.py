@@ -28,6 +28,7 @@ from components.targets.aws.database_setup import NAMESPACE as SETUP_NAMESPACE
 from components.targets.aws.database_setup import DatabaseSetup, DatabaseSetupArgs
 from components.targets.aws.instance_role import InstanceRole, InstanceRoleArgs
 from components.targets.aws.load_balancer_controller import (
+    CONSOLE_ANNOTATIONS,
     INTERNAL_ANNOTATIONS,
     PUBLIC_ANNOTATIONS,
     LoadBalancerController,
@@ -245,6 +246,7 @@ class AwsTarget(pulumi.ComponentResource):
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL_ANNOTATIONS,
             public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
+            app_load_balancer_annotations={"console": CONSOLE_ANNOTATIONS},
             ready=platform_ready,
         )
         outputs = {

@@ -605,15 +605,17 @@ def test_load_balancers_are_deleted_before_the_network_and_in_cluster_objects_go
 # --- exposure --------------------------------------------------------------------------------------
 
 
-def test_services_get_internal_nlbs_with_balancerd_health_checks(example: Evaluation) -> None:
-    for app in ("balancerd", "console"):
+def test_services_get_internal_nlbs_with_per_app_health_checks(example: Evaluation) -> None:
+    health = {"balancerd": ("http", "8080", "/api/readyz"), "console": ("https", "traffic-port", "/")}
+    for app, (protocol, port, path) in health.items():
         service = named(example, SERVICE, f"main-{app}-lb")
         annotations = service.inputs["metadata"]["annotations"]
         assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
         assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
         assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
-        assert annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"] == "/api/readyz"
-        assert annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-port"] == "8080"
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol"] == protocol
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-port"] == port
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"] == path
         assert service.inputs["spec"]["type"] == "LoadBalancer"
         assert service.inputs["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/16"]
 
@@ -622,12 +624,13 @@ def test_public_exposure_is_internet_facing_and_keeps_its_allowlist() -> None:
     evaluation = evaluate(
         aws_stack(instances=[{"name": "main", "exposure": {"type": "public", "allowedCidrs": ["198.51.100.0/24"]}}])
     )
-    service = named(evaluation, SERVICE, "main-balancerd-lb")
-    assert (
-        service.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"]
-        == "internet-facing"
-    )
-    assert service.inputs["spec"]["loadBalancerSourceRanges"] == ["198.51.100.0/24"]
+    for app in ("balancerd", "console"):
+        service = named(evaluation, SERVICE, f"main-{app}-lb")
+        assert (
+            service.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"]
+            == "internet-facing"
+        )
+        assert service.inputs["spec"]["loadBalancerSourceRanges"] == ["198.51.100.0/24"]
 
 
 def test_load_balancer_controller_runs_with_its_own_irsa_role(example: Evaluation) -> None:
