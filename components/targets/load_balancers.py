@@ -27,6 +27,8 @@ PUBLIC: Mapping[str, Mapping[str, str]] = {
         "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     },
-    "gcp": {},
+    # A backend service-based passthrough load balancer, not GKE's legacy
+    # target-pool one (needs the HttpLoadBalancing add-on, on by default).
+    "gcp": {"cloud.google.com/l4-rbs": "enabled"},
     "azure": {},
 }

@@ -268,3 +268,10 @@ def test_password_authenticator_is_the_default_and_none_has_no_password() -> Non
     assert not evaluation.of_type("random:index/randomPassword:RandomPassword")
     assert "external_login_password_mz_system" not in evaluation.one(SECRET).inputs["stringData"]
     assert evaluation.outputs["connectionStrings"]["open"].startswith("postgres://materialize@")
+
+
+def test_public_exposure_on_gke_asks_for_a_backend_service_load_balancer() -> None:
+    instance = {"name": "web", "exposure": {"type": "public", "allowedCidrs": ["203.0.113.0/24"]}}
+    evaluation = evaluate(byo_stack(cloudProvider="gcp", instances=[instance]))
+    for service in evaluation.of_type(SERVICE):
+        assert service.inputs["metadata"]["annotations"] == {"cloud.google.com/l4-rbs": "enabled"}
