@@ -70,7 +70,9 @@ _SUMMARIES: dict[str, Callable[[Registered], str]] = {
 
 def summary(r: Registered) -> str:
     text = _materialize(r) if r.type.endswith(":Materialize") else _SUMMARIES.get(r.type, _name)(r)
-    return f"{text} [protected]" if r.protect else text
+    if r.protect:
+        return f"{text} [protected]".strip()
+    return text
 
 
 def render(evaluation: Evaluation) -> str:

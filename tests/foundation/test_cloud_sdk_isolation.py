@@ -34,12 +34,25 @@ def test_cloud_sdks_are_imported_only_by_their_target() -> None:
     assert offenders == []
 
 
-@pytest.mark.parametrize("stack", ["byo", "local"])
-def test_evaluating_a_stack_loads_no_other_cloud_sdk(stack: str) -> None:
+STACK_SDKS = {
+    "byo": set(),
+    "local": set(),
+    "aws": {"pulumi_aws"},
+    "gcp": {"pulumi_gcp"},
+    "azure": {"pulumi_azure_native"},
+}
+
+
+def test_every_example_stack_is_covered() -> None:
+    assert set(STACK_SDKS) == {p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")}
+
+
+@pytest.mark.parametrize("stack", sorted(STACK_SDKS))
+def test_evaluating_a_stack_loads_only_its_own_cloud_sdk(stack: str) -> None:
     code = (
         "import sys; from tools import plan; "
         f"assert plan.main(['--stack', {stack!r}]) == 0; "
         f"print(sorted(m for m in sys.modules if m in {sorted(SDKS)!r}))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert result.stdout.strip().splitlines()[-1] == str(sorted(STACK_SDKS[stack]))
