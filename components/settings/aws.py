@@ -1,0 +1,190 @@
+"""Settings of the aws target."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    model_validator,
+)
+
+from components.settings.base import Cidr, StrictModel
+
+# Instance families whose type names carry a local NVMe disk ('d' in the
+# suffix, like r7gd) or are storage-optimized ('i' families like i4g; not inf).
+_NVME_FAMILY = re.compile(r"^(i(?!nf)[a-z]*\d+[a-z-]*|[a-z]+\d+[a-z-]*d[a-z-]*)\.")
+_EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+# CloudWatch Logs accepts only these retention periods.
+LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557]
+EksLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def _instance_type(value: str) -> str:
+    if not _EC2_INSTANCE_TYPE.match(value):
+        raise ValueError(f"{value!r} is not an EC2 instance type such as r7gd.2xlarge")
+    return value
+
+
+def _iam_principal(value: str) -> str:
+    if not _IAM_PRINCIPAL.match(value):
+        raise ValueError(f"{value!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/name)")
+    return value
+
+
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
+
+
+class AwsSettings(StrictModel):
+    """The aws target: VPC, EKS with swap-ready Materialize nodes, RDS Postgres and S3 (docs/aws.md)."""
+
+    cluster_name: str | None = Field(
+        default=None,
+        alias="clusterName",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$",
+        description="EKS cluster name (also names the other resources); default materialize-<stack>.",
+    )
+    kubernetes_version: str = Field(
+        default="1.35",
+        alias="kubernetesVersion",
+        pattern=r"^1\.(3[1-9]|[4-9]\d)$",
+        description="EKS Kubernetes version (MAJOR.MINOR, 1.31 or newer).",
+    )
+    vpc_cidr: Cidr = Field(
+        default="10.0.0.0/16", alias="vpcCidr", description="Address range of the new VPC (/16 to /20)."
+    )
+    availability_zones: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")]] | None = Field(
+        default=None,
+        alias="availabilityZones",
+        min_length=2,
+        max_length=6,
+        description="Zones of the new VPC's subnets; default the region's first zoneCount zones.",
+    )
+    zone_count: int = Field(
+        default=3, ge=2, le=6, alias="zoneCount", description="How many zones the new VPC spans (2-6)."
+    )
+    nat_gateways: Literal["single", "perZone"] = Field(
+        default="perZone",
+        alias="natGateways",
+        description="NAT for the private subnets: one per zone (survives a zone outage) or a single one.",
+    )
+    existing_vpc_id: str | None = Field(
+        default=None,
+        alias="existingVpcId",
+        pattern=r"^vpc-[0-9a-f]{8,17}$",
+        description="Use an existing VPC instead of a new one (with existingPrivateSubnetIds).",
+    )
+    existing_private_subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list,
+        alias="existingPrivateSubnetIds",
+        description="existingVpcId: private subnets (with NAT) in two or more zones for nodes and RDS.",
+    )
+    api_public_access: bool = Field(
+        default=True,
+        alias="apiPublicAccess",
+        description="Keep the EKS API's public endpoint (limited to apiAllowedCidrs); the private one is always on.",
+    )
+    api_allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        alias="apiAllowedCidrs",
+        description="CIDRs that may reach the public EKS API endpoint; required while apiPublicAccess is on.",
+    )
+    admin_principal_arns: list[IamPrincipalArn] = Field(
+        default_factory=list,
+        alias="adminPrincipalArns",
+        description="IAM roles/users made cluster admins besides the principal that runs pulumi.",
+    )
+    cluster_log_types: list[EksLogType] = Field(
+        default_factory=lambda: ["api", "audit", "authenticator"],
+        alias="clusterLogTypes",
+        description="EKS control-plane logs sent to CloudWatch.",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=90, alias="logRetentionDays", description="Days CloudWatch keeps the control-plane logs."
+    )
+    system_instance_type: InstanceType = Field(
+        default="m7g.large",
+        alias="systemInstanceType",
+        description="EC2 type of the system nodes (operator, cert-manager, kube-system).",
+    )
+    system_node_count: int = Field(default=2, ge=1, le=20, alias="systemNodeCount", description="System nodes.")
+    materialize_instance_type: InstanceType = Field(
+        default="r7gd.2xlarge",
+        alias="materializeInstanceType",
+        description="EC2 type of the Materialize nodes; with swap on it needs local NVMe (a 'd' type).",
+    )
+    materialize_node_count: int = Field(
+        default=1, ge=1, le=100, alias="materializeNodeCount", description="Materialize nodes."
+    )
+    node_volume_gb: int = Field(
+        default=50, ge=20, le=1000, alias="nodeVolumeGb", description="Encrypted data volume of every node (GiB)."
+    )
+    postgres_version: Literal["15", "16", "17", "18"] = Field(
+        default="17", alias="postgresVersion", description="RDS Postgres major version (minor upgrades are automatic)."
+    )
+    postgres_instance_class: str = Field(
+        default="db.m7g.large",
+        alias="postgresInstanceClass",
+        pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
+        description="RDS instance class.",
+    )
+    postgres_storage_gb: int = Field(
+        default=50, ge=20, le=65536, alias="postgresStorageGb", description="RDS storage at creation (GiB)."
+    )
+    postgres_max_storage_gb: int = Field(
+        default=200, ge=20, le=65536, alias="postgresMaxStorageGb", description="RDS storage autoscaling limit (GiB)."
+    )
+    postgres_multi_az: bool = Field(
+        default=False, alias="postgresMultiAz", description="A standby in a second zone (doubles the RDS cost)."
+    )
+    postgres_backup_retention_days: int = Field(
+        default=7, ge=7, le=35, alias="postgresBackupRetentionDays", description="Days of RDS point-in-time backups."
+    )
+    bucket_encryption: Literal["sse-s3", "sse-kms"] = Field(
+        default="sse-s3",
+        alias="bucketEncryption",
+        description="S3 default encryption: S3-managed keys, or a KMS key created for the bucket.",
+    )
+    bucket_versioning: bool = Field(
+        default=True, alias="bucketVersioning", description="Keep overwritten/deleted objects for a while."
+    )
+    noncurrent_version_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        alias="noncurrentVersionDays",
+        description="With bucketVersioning: days before replaced or deleted objects are removed for good.",
+    )
+
+    @property
+    def existing_network(self) -> bool:
+        return self.existing_vpc_id is not None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwsSettings:
+        if self.existing_vpc_id is not None and len(set(self.existing_private_subnet_ids)) < 2:
+            raise ValueError(
+                "aws.existingPrivateSubnetIds: an existing VPC needs two or more private subnets (in different zones)"
+            )
+        if self.existing_vpc_id is None and self.existing_private_subnet_ids:
+            raise ValueError("aws.existingPrivateSubnetIds: only used with aws.existingVpcId")
+        if self.existing_vpc_id is None:
+            prefix = int(self.vpc_cidr.split("/")[1])
+            if not 16 <= prefix <= 20:
+                raise ValueError(f"aws.vpcCidr: {self.vpc_cidr} must be a /16 to /20 (pods take VPC addresses)")
+        if self.availability_zones is not None and len(set(self.availability_zones)) != len(self.availability_zones):
+            raise ValueError("aws.availabilityZones: a zone is listed twice")
+        if self.postgres_max_storage_gb < self.postgres_storage_gb:
+            raise ValueError(
+                f"aws.postgresMaxStorageGb: {self.postgres_max_storage_gb} is below postgresStorageGb "
+                f"{self.postgres_storage_gb}"
+            )
+        return self
+
+
+def has_local_nvme(instance_type: str) -> bool:
+    return bool(_NVME_FAMILY.match(instance_type))

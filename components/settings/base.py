@@ -1,0 +1,79 @@
+"""Building blocks of the settings models: strict models and validated field types."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+)
+
+from components.versions import (
+    MINIMUM_MATERIALIZE_MAJOR,
+    Version,
+)
+
+PROJECT = "materialize"
+TARGETS = ("local", "byo", "aws", "gcp", "azure")
+CLOUD_TARGETS = ("aws", "gcp", "azure")
+# Placeholder a URL may carry so one URL serves several instances.
+INSTANCE_PLACEHOLDER = "{instance}"
+
+# Instance names become Kubernetes object names with suffixes such as
+# "-balancerd-lb", which must stay within the 63-character label limit.
+_MAX_INSTANCE_NAME = 40
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+# Materialize system parameter names are lower-case snake case.
+SYSTEM_PARAMETER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _dns_label(max_length: int) -> Any:
+    def check(value: str) -> str:
+        if len(value) > max_length or not _DNS_LABEL.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid DNS-1123 label: use lower-case letters, digits and '-', "
+                f"start and end with a letter or digit, at most {max_length} characters"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def materialize_version(value: str) -> str:
+    parsed = Version.parse(value)
+    if parsed.major < MINIMUM_MATERIALIZE_MAJOR:
+        raise ValueError(
+            f"{value!r} is older than v{MINIMUM_MATERIALIZE_MAJOR}.0.0, the oldest release this installer supports"
+        )
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block such as 10.0.0.0/16 ({error})") from None
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 4Gi or 4095Mi")
+    return value
+
+
+DnsLabel = Annotated[str, _dns_label(63)]
+InstanceName = Annotated[str, _dns_label(_MAX_INSTANCE_NAME)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
