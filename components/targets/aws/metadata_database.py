@@ -5,9 +5,7 @@ instance's credentials never open another's data. The Job is named after the
 instance: adding an instance adds one Job and leaves the others alone.
 `pulumi up` waits for the Job to complete, and the instance waits for the Job.
 
-On RDS the master user is not a superuser: since Postgres 16 it may only
-make a role the owner of a database once it may SET ROLE to it, so it grants
-itself the role it just created (a repeat grant is only a notice).
+The role and SQL are shared with the local target (components/targets/metadata_roles.py).
 """
 
 from __future__ import annotations
@@ -24,23 +22,8 @@ from components.metadata_url import postgres_url
 from components.targets.aws.database_setup import ADMIN_SECRET, LABELS, NAMESPACE, DatabaseSetup
 from components.targets.aws.pins import POSTGRES_CLIENT_IMAGE
 from components.targets.aws.placement import pod_placement
+from components.targets.metadata_roles import SETUP_SCRIPT, SETUP_SQL, database_name
 
-# psql reads this from stdin, where \getenv variables are interpolated, and
-# :'x' / :"x" quote any value safely. Every statement converges, so a rerun
-# (or a retry after a partial run) ends in the same state as the first success.
-SETUP_SQL = r"""\getenv role METADATA_ROLE
-\getenv database METADATA_DATABASE
-\getenv password METADATA_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN', :'role')
- WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
-ALTER ROLE :"role" WITH LOGIN PASSWORD :'password';
-GRANT :"role" TO CURRENT_USER;
-SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
- WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database') \gexec
-ALTER DATABASE :"database" OWNER TO :"role";
-REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
-"""
-SETUP_SCRIPT = 'printf "%s\\n" "$SETUP_SQL" | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1'
 # About ten minutes of retries with the controller's doubling back-off.
 BACKOFF_LIMIT = 6
 _RESTRICTED = {
@@ -51,11 +34,6 @@ _RESTRICTED = {
     "capabilities": {"drop": ["ALL"]},
     "seccomp_profile": {"type": "RuntimeDefault"},
 }
-
-
-def database_name(instance: str) -> str:
-    """Instance names are DNS labels, so '-' -> '_' cannot make two names meet."""
-    return "materialize_" + instance.replace("-", "_")
 
 
 def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:

@@ -59,8 +59,3 @@ class Names:
 def instance_container(instance: str) -> str:
     """Instance names are DNS labels of at most 40 characters, so this is a valid container name."""
     return f"mz-{instance}"
-
-
-def instance_database(instance: str) -> str:
-    """Instance names are DNS labels, so '-' -> '_' cannot make two names meet."""
-    return "materialize_" + instance.replace("-", "_")

@@ -17,8 +17,9 @@ from components.contract import InstanceIdentity, MetadataDatabase
 from components.metadata_url import postgres_url
 from components.settings import AzureSettings
 from components.targets.azure.home import Home
-from components.targets.azure.names import instance_database, unique_suffix
+from components.targets.azure.names import unique_suffix
 from components.targets.azure.protection import delete_lock
+from components.targets.metadata_roles import database_name as instance_database
 
 ADMIN_LOGIN = "materialize"
 PORT = 5432

@@ -21,13 +21,9 @@ from components.metadata_url import postgres_url
 from components.settings import GcpSettings
 from components.targets.gcp.context import GcpContext
 from components.targets.gcp.network import NetworkRef
+from components.targets.metadata_roles import database_name
 
 PORT = 5432
-
-
-def database_name(instance: str) -> str:
-    """Instance names are DNS labels, so '-' -> '_' cannot make two names meet."""
-    return "materialize_" + instance.replace("-", "_")
 
 
 @dataclass(frozen=True)

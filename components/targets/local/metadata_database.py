@@ -20,30 +20,9 @@ from components.targets.local.images import POSTGRES_IMAGE
 from components.targets.local.objects import Home, labels, plain_env, secret_env
 from components.targets.local.postgres import Postgres
 from components.targets.local.setup_job import SetupJobArgs, setup_job
+from components.targets.metadata_roles import SETUP_SCRIPT, SETUP_SQL, database_name
 
 APP = "metadata-database"
-
-# psql reads this from stdin: variables from \getenv are only interpolated
-# there (not in -c), and quoting them as :'x' / :"x" makes any value safe.
-# Every statement converges, so a rerun (or a retry after a partial run)
-# leaves the same state as the first success.
-SETUP_SQL = r"""\getenv role METADATA_ROLE
-\getenv database METADATA_DATABASE
-\getenv password METADATA_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN', :'role')
- WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
-ALTER ROLE :"role" WITH LOGIN PASSWORD :'password';
-SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
- WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database') \gexec
-ALTER DATABASE :"database" OWNER TO :"role";
-REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
-"""
-SETUP_SCRIPT = 'printf "%s\\n" "$SETUP_SQL" | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1'
-
-
-def database_name(instance: str) -> str:
-    """Instance names are DNS labels, so '-' -> '_' cannot make two names meet."""
-    return "materialize_" + instance.replace("-", "_")
 
 
 @dataclass(frozen=True)
