@@ -38,6 +38,9 @@ class Platform:
     # above (a health check on another path or protocol, say):
     # app ("balancerd", "console") -> exposure ("internal", "public") -> annotations.
     app_load_balancer_annotations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    # Annotations the cloud's own controllers write on LoadBalancer Services;
+    # ignored so a preview after them shows no change.
+    controller_service_annotations: Sequence[str] = ()
     # Cluster pieces (node groups, CNI, ...) that must exist before workloads are scheduled.
     ready: Sequence[pulumi.Resource] = ()
 

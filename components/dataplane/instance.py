@@ -140,7 +140,15 @@ class MaterializeInstance(pulumi.ComponentResource):
                     "annotations": exposure.exposure_annotations(platform, app, exposure_type),
                 },
                 spec=exposure.service_spec(app, resource_id, ports, exposure_type, instance.exposure.allowed_cidrs),
-                opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.resource])),
+                opts=pulumi.ResourceOptions.merge(
+                    in_namespace,
+                    pulumi.ResourceOptions(
+                        depends_on=[self.resource],
+                        ignore_changes=[
+                            f'metadata.annotations["{key}"]' for key in platform.controller_service_annotations
+                        ],
+                    ),
+                ),
             )
             endpoints[app] = exposure.endpoint(service, self.namespace, exposure_type)
 

@@ -32,3 +32,17 @@ PUBLIC: Mapping[str, Mapping[str, str]] = {
     "gcp": {"cloud.google.com/l4-rbs": "enabled"},
     "azure": {},
 }
+
+# What GKE's service and NEG controllers record on a LoadBalancer Service.
+GKE_CONTROLLER_ANNOTATIONS: tuple[str, ...] = (
+    "cloud.google.com/neg",
+    "cloud.google.com/neg-status",
+    "service.kubernetes.io/backend-service",
+    "service.kubernetes.io/healthcheck",
+    "service.kubernetes.io/firewall-rule",
+    "service.kubernetes.io/firewall-rule-for-hc",
+    "service.kubernetes.io/tcp-forwarding-rule",
+    "service.kubernetes.io/firewall-rule-ipv6",
+    "service.kubernetes.io/firewall-rule-for-hc-ipv6",
+    "service.kubernetes.io/tcp-forwarding-rule-ipv6",
+)

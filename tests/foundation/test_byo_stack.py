@@ -275,3 +275,8 @@ def test_public_exposure_on_gke_asks_for_a_backend_service_load_balancer() -> No
     evaluation = evaluate(byo_stack(cloudProvider="gcp", instances=[instance]))
     for service in evaluation.of_type(SERVICE):
         assert service.inputs["metadata"]["annotations"] == {"cloud.google.com/l4-rbs": "enabled"}
+
+
+def test_services_ignore_nothing_on_platforms_whose_controllers_write_no_annotations(byo: Evaluation) -> None:
+    for service in byo.of_type(SERVICE):
+        assert service.options["ignoreChanges"] == []

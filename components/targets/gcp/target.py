@@ -22,7 +22,7 @@ from components.targets.gcp.database import CloudSqlPostgres, PostgresArgs
 from components.targets.gcp.network import GcpNetwork, NetworkArgs, NetworkRef, existing_network
 from components.targets.gcp.node_pools import STARTUP_TAINT, GkeNodePools, NodePoolsArgs, pool_layout
 from components.targets.gcp.storage import GcsPersistStore, PersistStoreArgs
-from components.targets.load_balancers import INTERNAL, PUBLIC
+from components.targets.load_balancers import GKE_CONTROLLER_ANNOTATIONS, INTERNAL, PUBLIC
 
 
 class GcpTarget(pulumi.ComponentResource):
@@ -99,6 +99,7 @@ class GcpTarget(pulumi.ComponentResource):
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL["gcp"],
             public_load_balancer_annotations=PUBLIC["gcp"],
+            controller_service_annotations=GKE_CONTROLLER_ANNOTATIONS,
             ready=tuple(ready),
         )
         summary = {

@@ -594,3 +594,15 @@ def test_evaluating_the_gcp_stack_loads_no_other_cloud_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "['pulumi_gcp']"
+
+
+def test_services_ignore_the_annotations_gke_controllers_write(gcp: Evaluation) -> None:
+    services = gcp.of_type("kubernetes:core/v1:Service")
+    assert services
+    for service in services:
+        ignored = service.options["ignoreChanges"]
+        assert 'metadata.annotations["cloud.google.com/neg-status"]' in ignored
+        assert 'metadata.annotations["service.kubernetes.io/backend-service"]' in ignored
+        # What the program itself sets is never ignored.
+        for key in service.inputs["metadata"]["annotations"]:
+            assert f'metadata.annotations["{key}"]' not in ignored
