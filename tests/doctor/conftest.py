@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.support.postgres_server import PostgresServer
+from tests.support.pytest_services import throwaway_postgres
 from tests.support.s3_server import S3Server, start_s3_server
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as error:
-        if _in_ci():
-            # CI installs PostgreSQL (.ci/install-services.sh); a skip there would hide a broken setup.
-            pytest.fail(f"{error} (CI=true: PostgreSQL must be installed)", pytrace=False)
-        pytest.skip(str(error))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from throwaway_postgres()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ here is what the cluster would run; only the server address is the local one.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -18,32 +17,14 @@ import pytest
 
 from components.metadata_url import parse_metadata_url
 from tests.harness.stack import Evaluation, evaluate
-from tests.support.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.support.postgres_server import PostgresServer
+from tests.support.pytest_services import throwaway_postgres
 from tests.targets.local.stack import JOB, SECRET, container, local_stack, named
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: PostgreSQL must be installed)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PostgresServer]:
-    if shutil.which("psql") is None:
-        _unavailable("psql (the PostgreSQL client) is not installed")
-    try:
-        started = start_postgres()
-    except PostgresUnavailable as error:
-        _unavailable(str(error))
-    try:
-        yield started
-    finally:
-        started.stop()
+    yield from throwaway_postgres(require_psql=True)
 
 
 @pytest.fixture(scope="module")
