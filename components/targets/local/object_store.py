@@ -14,14 +14,12 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.targets.local.images import SEAWEEDFS_IMAGE
-from components.targets.local.network_policy import service_port_only
 from components.targets.local.objects import (
     NO_ESCALATION,
     Home,
     labels,
-    selector,
-    volume_claim,
 )
+from components.targets.local.stateful_service import StatefulServiceArgs, stateful_service
 
 APP = "seaweedfs"
 S3_PORT = 8333
@@ -87,47 +85,32 @@ class ObjectStore(pulumi.ComponentResource):
             },
             opts=home.options(self, additional_secret_outputs=["stringData", "data"]),
         )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata={"name": APP, "namespace": home.namespace_name, "labels": labels(APP)},
-            spec={
-                "type": "ClusterIP",
-                "selector": selector(APP),
-                "ports": [{"name": "s3", "port": S3_PORT, "target_port": S3_PORT, "protocol": "TCP"}],
-            },
-            opts=home.options(self),
-        )
-        if args.network_policy:
-            service_port_only(f"{name}-network-policy", home, self, APP, S3_PORT)
-
-        self.stateful_set = k8s.apps.v1.StatefulSet(
-            f"{name}-statefulset",
-            metadata={"name": APP, "namespace": home.namespace_name, "labels": labels(APP)},
-            spec={
-                "service_name": APP,
-                "replicas": 1,
-                "selector": {"match_labels": selector(APP)},
-                "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-                "template": {
-                    "metadata": {"labels": labels(APP)},
-                    "spec": home.pod_spec(
+        self.stateful_set = stateful_service(
+            name,
+            self,
+            StatefulServiceArgs(
+                home=home,
+                app=APP,
+                port_name="s3",
+                port=S3_PORT,
+                pod={
+                    "containers": [_container()],
+                    "volumes": [
                         {
-                            "containers": [_container()],
-                            "volumes": [
-                                {
-                                    "name": "s3-identity",
-                                    "secret": {
-                                        "secret_name": CREDENTIALS_SECRET,
-                                        "items": [{"key": _CONFIG_KEY, "path": _CONFIG_KEY}],
-                                    },
-                                }
-                            ],
+                            "name": "s3-identity",
+                            "secret": {
+                                "secret_name": CREDENTIALS_SECRET,
+                                "items": [{"key": _CONFIG_KEY, "path": _CONFIG_KEY}],
+                            },
                         }
-                    ),
+                    ],
                 },
-                "volume_claim_templates": [volume_claim("data", args.storage, args.storage_class)],
-            },
-            opts=home.options(self, depends_on=[credentials, service], protect=args.protect),
+                storage=args.storage,
+                storage_class=args.storage_class,
+                network_policy=args.network_policy,
+                protect=args.protect,
+                depends_on=[credentials],
+            ),
         )
         self.register_outputs({"endpoint": self.endpoint})
 

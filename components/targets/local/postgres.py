@@ -14,15 +14,13 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.targets.local.images import POSTGRES_IMAGE
-from components.targets.local.network_policy import service_port_only
 from components.targets.local.objects import (
     NO_ESCALATION,
     Home,
     labels,
     secret_env,
-    selector,
-    volume_claim,
 )
+from components.targets.local.stateful_service import StatefulServiceArgs, stateful_service
 
 APP = "postgres"
 PORT = 5432
@@ -73,41 +71,25 @@ class Postgres(pulumi.ComponentResource):
             string_data={"username": SUPERUSER, "password": password.result},
             opts=home.options(self, additional_secret_outputs=["stringData", "data"]),
         )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata={"name": APP, "namespace": home.namespace_name, "labels": labels(APP)},
-            spec={
-                "type": "ClusterIP",
-                "selector": selector(APP),
-                "ports": [{"name": "postgres", "port": PORT, "target_port": PORT, "protocol": "TCP"}],
-            },
-            opts=home.options(self),
-        )
-        if args.network_policy:
-            service_port_only(f"{name}-network-policy", home, self, APP, PORT)
-
-        self.stateful_set = k8s.apps.v1.StatefulSet(
-            f"{name}-statefulset",
-            metadata={"name": APP, "namespace": home.namespace_name, "labels": labels(APP)},
-            spec={
-                "service_name": APP,
-                "replicas": 1,
-                "selector": {"match_labels": selector(APP)},
-                # Deleting the StatefulSet must never take the volume with it.
-                "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-                "template": {
-                    "metadata": {"labels": labels(APP)},
-                    "spec": home.pod_spec(
-                        {
-                            # A clean shutdown checkpoints; give it time before SIGKILL.
-                            "termination_grace_period_seconds": 60,
-                            "containers": [_container()],
-                        }
-                    ),
+        self.stateful_set = stateful_service(
+            name,
+            self,
+            StatefulServiceArgs(
+                home=home,
+                app=APP,
+                port_name="postgres",
+                port=PORT,
+                pod={
+                    # A clean shutdown checkpoints; give it time before SIGKILL.
+                    "termination_grace_period_seconds": 60,
+                    "containers": [_container()],
                 },
-                "volume_claim_templates": [volume_claim("data", args.storage, args.storage_class)],
-            },
-            opts=home.options(self, depends_on=[credentials, service], protect=args.protect),
+                storage=args.storage,
+                storage_class=args.storage_class,
+                network_policy=args.network_policy,
+                protect=args.protect,
+                depends_on=[credentials],
+            ),
         )
         self.register_outputs({"host": self.host, "port": self.port})
 
