@@ -38,6 +38,7 @@ from components.targets.aws.metadata_database import AwsMetadataDatabase, Metada
 from components.targets.aws.network import Network, NetworkArgs
 from components.targets.aws.node_group import NodeGroup, NodeGroupArgs
 from components.targets.aws.pins import DISK_SETUP_IMAGE
+from components.targets.prepared_stores import PreparedMetadataStore
 
 # Materialize's node placement, as in Materialize's own Terraform: the label
 # the operator schedules swap-using pods by, a workload label, and a taint
@@ -50,17 +51,6 @@ MATERIALIZE_TAINT = Toleration(
 SYSTEM_LABEL = ("workload", "system")
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 _STS_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[\w-]+):sts::\d{12}:assumed-role/")
-
-
-class AwsMetadataStore:
-    def __init__(self, databases: Mapping[str, MetadataDatabase]) -> None:
-        self._databases = dict(databases)
-
-    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
-        database = self._databases.get(instance.name)
-        if database is None:
-            raise KeyError(f"the aws target made no database for instance {instance.name!r}")
-        return database
 
 
 class AwsBlobStore:
@@ -258,7 +248,7 @@ class AwsTarget(pulumi.ComponentResource):
         }
         self.result = TargetResult(
             platform=platform,
-            metadata=AwsMetadataStore(databases),
+            metadata=PreparedMetadataStore("aws", databases),
             blob=AwsBlobStore(bucket, roles, region),
             outputs={"aws": outputs, "kubeconfig": cluster.kubeconfig},
         )

@@ -15,7 +15,7 @@ import re
 import pulumi
 import pulumi_azure_native as azure
 
-from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
+from components.contract import InstanceIdentity, Platform, TargetResult
 from components.settings import Placement, Settings
 from components.targets.azure.cluster import (
     MATERIALIZE_NODE_LABELS,
@@ -33,31 +33,10 @@ from components.targets.azure.postgres import FlexiblePostgres, PostgresArgs
 from components.targets.azure.storage import BlobStorage, StorageArgs
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs
 from components.targets.load_balancers import INTERNAL, PUBLIC
+from components.targets.prepared_stores import PreparedBlobStore, PreparedMetadataStore
 
 # Azure location names: eastus2, westeurope, ...
 _LOCATION = re.compile(r"^[a-z]+[a-z0-9]*$")
-
-
-class AzureMetadataStore:
-    def __init__(self, databases: dict[str, MetadataDatabase]) -> None:
-        self._databases = databases
-
-    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
-        database = self._databases.get(instance.name)
-        if database is None:
-            raise KeyError(f"the azure target made no database for instance {instance.name!r}")
-        return database
-
-
-class AzureBlobStore:
-    def __init__(self, access: dict[str, BlobAccess]) -> None:
-        self._access = access
-
-    def access_for(self, instance: InstanceIdentity) -> BlobAccess:
-        access = self._access.get(instance.name)
-        if access is None:
-            raise KeyError(f"the azure target made no blob access for instance {instance.name!r}")
-        return access
 
 
 class AzureTarget(pulumi.ComponentResource):
@@ -181,8 +160,8 @@ class AzureTarget(pulumi.ComponentResource):
         }
         self.result = TargetResult(
             platform=platform,
-            metadata=AzureMetadataStore(postgres.databases),
-            blob=AzureBlobStore(access),
+            metadata=PreparedMetadataStore("azure", postgres.databases),
+            blob=PreparedBlobStore("azure", access),
             outputs={"azure": outputs, "kubeconfig": cluster.kubeconfig},
         )
         self.register_outputs(outputs)

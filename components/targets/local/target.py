@@ -7,12 +7,10 @@ database Job; the object store and the bucket Job), never for each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
+from components.contract import BlobAccess, InstanceIdentity, Platform, TargetResult
 from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings
 from components.targets.cluster_provider import existing_cluster_provider
@@ -21,6 +19,7 @@ from components.targets.local.metadata_database import LocalMetadataDatabase, Me
 from components.targets.local.object_store import ObjectStore, ObjectStoreArgs
 from components.targets.local.objects import PART_OF, Home
 from components.targets.local.postgres import Postgres, PostgresArgs
+from components.targets.prepared_stores import PreparedMetadataStore
 
 NAMESPACE = "materialize-local"
 BUCKET = "materialize"
@@ -30,17 +29,6 @@ S3_REGION = "us-east-1"
 # Spelled out rather than left to the provider, whose ambient default would
 # follow $KUBECONFIG into whatever cluster the shell happens to point at.
 DEFAULT_KUBECONFIG = "~/.kube/config"
-
-
-class LocalMetadataStore:
-    def __init__(self, databases: Mapping[str, MetadataDatabase]) -> None:
-        self._databases = dict(databases)
-
-    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
-        database = self._databases.get(instance.name)
-        if database is None:
-            raise KeyError(f"the local target made no database for instance {instance.name!r}")
-        return database
 
 
 class LocalBlobStore:
@@ -142,7 +130,7 @@ class LocalTarget(pulumi.ComponentResource):
         }
         self.result = TargetResult(
             platform=platform,
-            metadata=LocalMetadataStore(databases),
+            metadata=PreparedMetadataStore("local", databases),
             blob=LocalBlobStore(store, bucket),
             outputs={"local": outputs},
         )
