@@ -23,11 +23,18 @@ def operator_values(settings: Settings, platform: Platform, issuer_name: str) ->
     if platform.cloud_provider == "aws":
         cloud_provider["providers"] = {"aws": {"enabled": True, "accountID": platform.aws_account_id or ""}}
 
+    clusters: dict[str, Any] = {"swap_enabled": platform.swap_enabled}
+    if settings.cluster_sizes:
+        # Helm merges this map into the chart's default sizes: the defaults stay
+        # and these are added (or, for a default name, replaced field by field;
+        # every field is written, so nothing of the default survives).
+        clusters["sizes"] = {name: size.chart_values() for name, size in sorted(settings.cluster_sizes.items())}
+
     return {
         "operator": {
             "args": {"installV1CRD": settings.crd_version == "v1"},
             "cloudProvider": cloud_provider,
-            "clusters": {"swap_enabled": platform.swap_enabled},
+            "clusters": clusters,
             **system,
         },
         # environmentd and clusterd do the work and carry the data: they go to

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import types
@@ -51,34 +52,44 @@ def pulumi_config_type(annotation: Any) -> str | None:
     return None
 
 
-def _decode(key: str, raw: Any) -> Any:
-    """The CLI hands every value over as text; all but string keys are JSON."""
-    field = next((f for n, f in Settings.model_fields.items() if (f.alias or n) == key), None)
-    if field is not None and pulumi_config_type(field.annotation) != "string" and isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            # Leave it as text: pydantic reports the type mismatch with the key.
-            return raw
-    return raw
+def _field(model: type[BaseModel], key: str) -> Any:
+    return next((f for n, f in model.model_fields.items() if (f.alias or n) == key or n == key), None)
 
 
-def _describe_value(key: str, value: Any) -> str:
-    if key in SECRET_KEYS:
+def decode_config(model: type[BaseModel], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The CLI hands every value over as text; all but `model`'s string keys are JSON."""
+    decoded = {}
+    for key, raw in config.items():
+        field = _field(model, key)
+        if field is not None and pulumi_config_type(field.annotation) != "string" and isinstance(raw, str):
+            # Left as text when it is no JSON: pydantic reports the type mismatch with the key.
+            with contextlib.suppress(json.JSONDecodeError):
+                raw = json.loads(raw)
+        decoded[key] = raw
+    return decoded
+
+
+def is_secret_path(path: str, secret_paths: frozenset[str]) -> bool:
+    """True for a secret value, anything inside one, and anything that contains one."""
+    return any(path == s or path.startswith(s + ".") or s.startswith(path + ".") for s in secret_paths)
+
+
+def _describe_value(path: str, value: Any, secret_paths: frozenset[str]) -> str:
+    if is_secret_path(path, secret_paths):
         return "(secret, not shown)"
     text = json.dumps(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _error_line(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
-    location = [part for part in error["loc"] if part not in ("function-after", "str")]
-    top = str(location[0]) if location else ""
-    path = top
+def _error_line(error: Mapping[str, Any], model: type[BaseModel], secret_paths: frozenset[str]) -> str:
+    # Pydantic adds "[key]" for a bad mapping key; the key itself is already in the path.
+    location = [part for part in error["loc"] if part not in ("function-after", "str", "[key]")]
+    path = str(location[0]) if location else ""
     for part in location[1:]:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        parent = _allowed_keys_at(location[:-1])
+        parent = _allowed_keys_at(location[:-1], model)
         hint = difflib.get_close_matches(str(location[-1]), parent, n=1)
         suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
         return f"{PROJECT}:{path}: unknown key{suggestion}; allowed keys here: {', '.join(parent)}"
@@ -87,18 +98,18 @@ def _error_line(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
     if not location:
         # Cross-key checks start their message with the key they are about.
         return f"{PROJECT}:{message}"
-    shown = _describe_value(top, error.get("input"))
+    dotted = ".".join(str(part) for part in location)
+    shown = _describe_value(dotted, error.get("input"), secret_paths)
     if message.startswith(shown):
         return f"{PROJECT}:{path}: {message}"
     return f"{PROJECT}:{path}: {shown} is not allowed: {message}"
 
 
-def _allowed_keys_at(location: list[Any]) -> list[str]:
-    model: type[BaseModel] = Settings
+def _allowed_keys_at(location: list[Any], model: type[BaseModel]) -> list[str]:
     for part in location:
         if isinstance(part, int):
             continue
-        info = next((f for n, f in model.model_fields.items() if (f.alias or n) == part or n == part), None)
+        info = _field(model, part)
         if info is None:
             break
         annotation = info.annotation
@@ -114,26 +125,30 @@ def _allowed_keys_at(location: list[Any]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+def validation_problems(error: ValidationError, model: type[BaseModel], secret_paths: frozenset[str]) -> list[str]:
+    """One line per problem, each naming its `materialize:` key; secret values never shown."""
+    return [_error_line(detail, model, secret_paths) for detail in error.errors()]
+
+
 def load_settings(config: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> Settings:
     """Validate raw config (keys without the project prefix) into Settings.
 
     `secret_keys` are the keys the stack stores encrypted; a credential given
     in plain text is refused so it never lands unencrypted in a stack file.
     """
-    raw = {key: _decode(key, value) for key, value in config.items()}
+    raw = decode_config(Settings, config)
     problems: list[str] = []
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as error:
-        problems = [_error_line(detail, raw) for detail in error.errors()]
-        raise pulumi.RunError(_report(problems)) from None
+        raise pulumi.RunError(report(validation_problems(error, Settings, SECRET_KEYS))) from None
     problems += _check_secret_values(settings, secret_keys)
     if problems:
-        raise pulumi.RunError(_report(problems))
+        raise pulumi.RunError(report(problems))
     return settings
 
 
-def _report(problems: list[str]) -> str:
+def report(problems: list[str]) -> str:
     return "invalid stack configuration:\n" + "\n".join(f"  - {line}" for line in problems)
 
 
@@ -163,7 +178,7 @@ def _check_secret_values(settings: Settings, secret_keys: frozenset[str]) -> lis
         except ValueError as error:
             problems.append(f"{PROJECT}:{key}: (secret, not shown) is not allowed: {error}")
             continue
-        if _carries_credentials(parsed) and key not in secret_keys:
+        if carries_credentials(parsed) and key not in secret_keys:
             problems.append(
                 f"{PROJECT}:{key}: carries credentials in plain text; store it with "
                 f"pulumi config set --secret {key} <url>"
@@ -177,7 +192,7 @@ def _check_secret_values(settings: Settings, secret_keys: frozenset[str]) -> lis
     return problems
 
 
-def _carries_credentials(parsed: Any) -> bool:
+def carries_credentials(parsed: Any) -> bool:
     return bool(getattr(parsed, "password", None) or getattr(parsed, "has_secret", False))
 
 

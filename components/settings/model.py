@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from components.cluster_sizes import ClusterSize, SizeName
 from components.settings.aws import AwsSettings
 from components.settings.azure import AzureSettings
 from components.settings.base import CLOUD_TARGETS, StrictModel, materialize_version
@@ -73,6 +74,11 @@ class Settings(StrictModel):
     )
     pod_metrics: bool = Field(
         default=False, alias="podMetrics", description="Console pod metrics (needs metrics-server)."
+    )
+    cluster_sizes: dict[SizeName, ClusterSize] = Field(
+        default_factory=dict,
+        alias="clusterSizes",
+        description="Extra replica sizes for the chart, name: {workers, cpuLimit, memoryLimit, diskLimit, ...}.",
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags / labels for every taggable cloud resource.")
     kubeconfig: SecretStr | None = Field(

@@ -42,6 +42,20 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         byo_config(instances=[{"name": "prod", "exposure": {"type": "public", "allowedCidrs": ["10.0.0.1/8"]}}]),
         ["allowedCidrs[0]", "'10.0.0.1/8'", "CIDR block"],
     ),
+    (
+        "extra cluster size with a byte size the chart does not use",
+        byo_config(
+            clusterSizes={"support-free": {"workers": 1, "cpuLimit": 0.5, "memoryLimit": "3881Mi", "diskLimit": "1GiB"}}
+        ),
+        ["materialize:clusterSizes.support-free.memoryLimit", "'3881Mi'", "7762MiB"],
+    ),
+    (
+        "extra cluster size name",
+        byo_config(
+            clusterSizes={"Support Free": {"workers": 1, "cpuLimit": 1, "memoryLimit": "1GiB", "diskLimit": "1GiB"}}
+        ),
+        ["materialize:clusterSizes.Support Free:", "'Support Free' is not a replica size name"],
+    ),
     ("unknown top-level key (typo)", byo_config(protectdata=False), ["materialize:protectdata", "protectData"]),
     (
         "unknown instance key",

@@ -55,12 +55,28 @@ def leaf_paths(node: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
+# Maps keyed by a name the user chooses: an entry may use any name, but only the
+# fields the chart's own entries use.
+NAMED_ENTRY_MAPS = {"operator.clusters.sizes"}
+
+
+def _as_chart_entry(path: str, known: set[str]) -> str:
+    """`path` with a user-chosen entry name replaced by one the chart itself uses."""
+    for prefix in NAMED_ENTRY_MAPS:
+        rest = path.removeprefix(prefix + ".")
+        if rest != path and "." in rest:
+            field = rest.split(".", 1)[1]
+            entry = min(k.removeprefix(prefix + ".").split(".", 1)[0] for k in known if k.startswith(prefix + "."))
+            return f"{prefix}.{entry}.{field}"
+    return path
+
+
 def unknown_chart_keys(values: dict[str, Any]) -> list[str]:
     known, free_form = chart_keys()
     unknown = []
     for path in leaf_paths(values):
         ancestors = {".".join(path.split(".")[:i]) for i in range(1, path.count(".") + 2)}
-        if path in known or path in NEWER_CHART_KEYS or ancestors & free_form:
+        if path in known or path in NEWER_CHART_KEYS or ancestors & free_form or _as_chart_entry(path, known) in known:
             continue
         unknown.append(path)
     return unknown
@@ -110,10 +126,26 @@ PLACEMENT = {
 }
 
 
+ZERO_CREDIT_SIZE = {
+    "support-free": {
+        "workers": 1,
+        "cpuLimit": 0.5,
+        "memoryLimit": "3881MiB",
+        "diskLimit": "7762MiB",
+        "creditsPerHour": "0",
+    }
+}
+
+
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"nodePlacement": PLACEMENT, "podMetrics": True, "networkPolicies": False}, {"cloudProvider": "gcp"}],
-    ids=["example", "placement", "gcp"],
+    [
+        {},
+        {"nodePlacement": PLACEMENT, "podMetrics": True, "networkPolicies": False},
+        {"cloudProvider": "gcp"},
+        {"clusterSizes": ZERO_CREDIT_SIZE},
+    ],
+    ids=["example", "placement", "gcp", "cluster-sizes"],
 )
 def test_every_operator_value_exists_in_the_chart(overrides: dict[str, Any]) -> None:
     assert unknown_chart_keys(operator_values(evaluated(**overrides))) == []
@@ -123,6 +155,25 @@ def test_the_chart_key_check_catches_a_misspelt_key() -> None:
     assert unknown_chart_keys({"operator": {"cloudProvider": {"regoin": "x"}}, "clusterd": {"nodeSelector": {}}}) == [
         "operator.cloudProvider.regoin"
     ]
+    sizes = {"operator": {"clusters": {"sizes": {"support-free": {"workers": 1, "cpu_request": 1}}}}}
+    assert unknown_chart_keys(sizes) == ["operator.clusters.sizes.support-free.cpu_request"]
+
+
+def test_extra_cluster_sizes_reach_the_chart_as_its_entries_are_written() -> None:
+    sizes = operator_values(evaluated(clusterSizes=ZERO_CREDIT_SIZE))["operator"]["clusters"]["sizes"]
+    chart = yaml.safe_load((REFERENCE / "operator-values.v26.12.0.yaml").read_text())["operator"]["clusters"]["sizes"]
+    assert set(sizes) == {"support-free"}
+    assert set(sizes["support-free"]) == set(chart["25cc"])
+    assert sizes["support-free"]["credits_per_hour"] == "0"
+    assert sizes["support-free"]["memory_limit"] == "3881MiB"
+    assert "sizes" not in operator_values(evaluated())["operator"]["clusters"]
+
+
+def test_the_chart_default_size_names_are_the_ones_the_program_knows() -> None:
+    from components.cluster_sizes import CHART_SIZE_NAMES
+
+    chart = yaml.safe_load((REFERENCE / "operator-values.v26.12.0.yaml").read_text())["operator"]["clusters"]["sizes"]
+    assert tuple(chart) == CHART_SIZE_NAMES
 
 
 INSTANCE = {
