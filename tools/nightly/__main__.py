@@ -1,0 +1,3 @@
+from tools.nightly.cli import main
+
+raise SystemExit(main())
