@@ -1,4 +1,8 @@
-"""The whole stack: settings -> upgrade guard -> target -> data plane -> exports."""
+"""The whole stack: settings -> upgrade guard -> target -> data plane -> exports.
+
+A support stack (its config sets `materialize:support`) runs the control
+plane's program instead; the install path never imports the control plane.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,13 @@ from components.targets import target_class
 
 
 async def main() -> dict[str, Any]:
+    values, secret_keys = read_pulumi_config()
+    if "support" in values:
+        from components.controlplane.program import support_main
+
+        return support_main(values, secret_keys)
     # Bad configuration fails here, before anything is registered.
-    settings = load_settings(*read_pulumi_config())
+    settings = load_settings(values, secret_keys)
     target_component = target_class(settings)
     environment_ids = {instance.name: environment_id(instance, own_stack_name()) for instance in settings.instances}
     check_upgrade(settings, environment_ids, await deployed_state())

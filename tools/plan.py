@@ -54,6 +54,18 @@ def _secret(r: Registered) -> str:
     return f"{_name(r)} keys={','.join(keys)} (values secret)"
 
 
+def _support_replica(r: Registered) -> str:
+    i = r.inputs
+    billed = f" billedAs={i['billedAs']}" if i.get("billedAs") else ""
+    internal = " internal" if i.get("internal") else ""
+    return f"{i.get('cluster')}.{i.get('name')} size={i.get('size')}{billed}{internal} expires {i.get('expiresAt')}"
+
+
+def _replica_set(r: Registered) -> str:
+    members = ",".join(r.inputs.get("members") or [])
+    return f"{_support_replica(r)} members={members}"
+
+
 def _provider(r: Registered) -> str:
     return f"context={r.inputs.get('context')} clusterIdentifier={r.inputs.get('clusterIdentifier')}"
 
@@ -65,6 +77,8 @@ _SUMMARIES: dict[str, Callable[[Registered], str]] = {
     "pulumi:providers:kubernetes": _provider,
     "pulumi:pulumi:StackReference": lambda r: "reads what this stack deployed last (upgrade guard)",
     "random:index/randomPassword:RandomPassword": lambda r: f"length={r.inputs.get('length')} (value secret)",
+    "pulumi-python:dynamic/controlplane:SupportReplica": _support_replica,
+    "pulumi-python:dynamic/controlplane:ReplicaSet": _replica_set,
 }
 
 
@@ -106,7 +120,9 @@ def plan_stack(stack: str, secrets: dict[str, str], root: Path = ROOT) -> str:
     values = dict(stack_config.values)
     notes = []
     unreadable = sorted(stack_config.encrypted - set(secrets))
-    if "licenseKey" in unreadable or ("licenseKey" not in values and "licenseKey" not in secrets):
+    # A support stack (control plane) has no license key to stand in for.
+    install = "support" not in set(values) | set(secrets) | stack_config.encrypted
+    if install and ("licenseKey" in unreadable or ("licenseKey" not in values and "licenseKey" not in secrets)):
         secrets = {**secrets, "licenseKey": LICENSE_PLACEHOLDER}
         notes.append("licenseKey: a placeholder is used offline")
         unreadable = [key for key in unreadable if key != "licenseKey"]

@@ -37,6 +37,14 @@ def project_defaults(root: Path = ROOT) -> dict[str, Any]:
     }
 
 
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False
+
+
 def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
     path = root / "stacks" / f"Pulumi.{stack}.yaml"
     if not path.exists():
@@ -51,7 +59,8 @@ def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
         namespace, _, name = key.partition(":")
         if namespace != PROJECT:
             continue  # provider configuration (aws:region, ...) is not ours to validate
-        if isinstance(value, dict) and set(value) == {"secure"}:
+        if _has_secure(value):
+            # Also a structured value with one encrypted part (`config set --secret --path`).
             encrypted.add(name)
             continue
         values[name] = value

@@ -36,6 +36,7 @@ def test_cloud_sdks_are_imported_only_by_their_target() -> None:
 
 STACK_SDKS = {
     "byo": set(),
+    "support": set(),
     "local": set(),
     "aws": {"pulumi_aws"},
     "gcp": {"pulumi_gcp"},

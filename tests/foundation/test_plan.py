@@ -14,14 +14,30 @@ def example_stacks() -> list[str]:
     return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 
 
+# Support stacks (control plane) install nothing: they add replicas to an instance.
+SUPPORT_STACKS = {"support"}
+
+
 @pytest.mark.parametrize("stack", example_stacks())
 def test_every_example_stack_plans_offline(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main(["--stack", stack]) == 0
     out = capsys.readouterr().out
     assert f"Plan for stack {stack!r}" in out
-    assert "kubernetes:helm.sh/v3:Release  materialize-operator-release" in out
-    assert ":Materialize  materialize-" in out
     assert plan.LICENSE_PLACEHOLDER not in out
+    if stack in SUPPORT_STACKS:
+        assert "materialize:controlplane:SupportReplicas  support" in out
+        assert "pulumi-python:dynamic/controlplane:SupportReplica  replica-" in out
+        assert "helm.sh" not in out
+    else:
+        assert "kubernetes:helm.sh/v3:Release  materialize-operator-release" in out
+        assert ":Materialize  materialize-" in out
+
+
+def test_support_stack_files_are_support_stacks() -> None:
+    from tools.stack_files import read_stack_config
+
+    for stack in example_stacks():
+        assert ("support" in read_stack_config(stack).values) == (stack in SUPPORT_STACKS), stack
 
 
 def test_plan_prints_a_tree_of_the_byo_stack_without_secrets(capsys: pytest.CaptureFixture[str]) -> None:

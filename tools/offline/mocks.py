@@ -221,9 +221,15 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
 # Invokes (functions) the program calls, answered realistically: token -> answer(args).
 _INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
-# One module per cloud target, each defining OUTPUTS and INVOKES like the two
-# tables above, so a cloud's mocks live beside each other and apart from the rest.
-MOCK_MODULES: tuple[str, ...] = ("tools.offline.gcp_mocks", "tools.offline.azure_mocks", "tools.offline.aws_mocks")
+# One module per cloud target (and one for the control plane), each defining
+# OUTPUTS and INVOKES like the two tables above, so a cloud's mocks live beside
+# each other and apart from the rest.
+MOCK_MODULES: tuple[str, ...] = (
+    "tools.offline.gcp_mocks",
+    "tools.offline.azure_mocks",
+    "tools.offline.aws_mocks",
+    "tools.offline.controlplane_mocks",
+)
 
 for _module in MOCK_MODULES:
     _cloud = importlib.import_module(_module)

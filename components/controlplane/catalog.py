@@ -1,0 +1,130 @@
+"""The Materialize-specific statements, behind one small interface.
+
+`ReplicaCatalog` is everything the support providers and commands say to the
+database: read the replicas, create one, (re)write its marker comment, drop
+one. `MaterializeCatalog` says it in Materialize's SQL. The tests drive the
+same provider and command code through a PostgreSQL stand-in of this
+interface (tests/controlplane/standin.py), so only `MaterializeCatalog`'s own
+statements depend on a real Materialize to be checked (the opt-in test does).
+
+Identifiers and literals are composed with psycopg.sql, never interpolated:
+cluster and replica names may hold quotes, spaces or upper case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+
+from components.controlplane.replicas import Marker, ReplicaSpec
+
+
+@dataclass(frozen=True)
+class ReplicaRecord:
+    """One replica as the catalog reports it."""
+
+    id: str
+    cluster: str
+    name: str
+    size: str | None
+    internal: bool
+    # The BILLED AS size Materialize recorded when it created the replica
+    # (mz_audit_events); None when it was created without one, or before the
+    # audit log that is still kept.
+    billed_as: str | None
+    comment: str | None
+
+    @property
+    def marker(self) -> Marker | None:
+        return Marker.from_comment(self.comment)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.cluster}.{self.name}"
+
+
+class ReplicaCatalog(Protocol):
+    """The statements the support code needs; every call runs on an autocommit connection."""
+
+    def replicas(self, conn: psycopg.Connection[Any]) -> list[ReplicaRecord]: ...
+
+    def create(self, conn: psycopg.Connection[Any], spec: ReplicaSpec) -> None: ...
+
+    def set_comment(self, conn: psycopg.Connection[Any], cluster: str, name: str, comment: str) -> None: ...
+
+    def drop(self, conn: psycopg.Connection[Any], cluster: str, name: str) -> None: ...
+
+
+# Every replica with what the catalog knows about it:
+# - mz_internal.mz_internal_cluster_replicas lists the ids of INTERNAL replicas;
+# - mz_internal.mz_comments holds comments, keyed by the replica id; replica
+#   ids and item ids are allocated apart and can be equal, so the object type
+#   must be matched too;
+# - mz_catalog.mz_audit_events keeps the BILLED AS size in the details of the
+#   replica's create event (no catalog table shows it).
+CATALOG_QUERY = sql.SQL(
+    """
+    SELECT r.id, c.name, r.name, r.size, i.id IS NOT NULL, a.billed_as, cm.comment
+    FROM mz_catalog.mz_cluster_replicas AS r
+    JOIN mz_catalog.mz_clusters AS c ON c.id = r.cluster_id
+    LEFT JOIN mz_internal.mz_internal_cluster_replicas AS i ON i.id = r.id
+    LEFT JOIN mz_internal.mz_comments AS cm
+        ON cm.id = r.id AND cm.object_type = 'cluster-replica' AND cm.object_sub_id IS NULL
+    LEFT JOIN (
+        SELECT details ->> 'replica_id' AS replica_id, details ->> 'billed_as' AS billed_as
+        FROM mz_catalog.mz_audit_events
+        WHERE object_type = 'cluster-replica' AND event_type = 'create'
+    ) AS a ON a.replica_id = r.id
+    ORDER BY c.name, r.name
+    """
+)
+
+
+def records(rows: list[tuple[Any, ...]]) -> list[ReplicaRecord]:
+    """Catalog rows as records, one per replica (a replica has one create event, but be safe)."""
+    found: dict[str, ReplicaRecord] = {}
+    for replica_id, cluster, name, size, internal, billed_as, comment in rows:
+        known = found.get(replica_id)
+        if known is None or (known.billed_as is None and billed_as is not None):
+            found[replica_id] = ReplicaRecord(replica_id, cluster, name, size, bool(internal), billed_as, comment)
+    return list(found.values())
+
+
+def create_replica_statement(spec: ReplicaSpec) -> sql.Composed:
+    options = [sql.SQL("SIZE {}").format(sql.Literal(spec.size))]
+    if spec.internal:
+        options.append(sql.SQL("INTERNAL"))
+    if spec.billed_as is not None:
+        options.append(sql.SQL("BILLED AS {}").format(sql.Literal(spec.billed_as)))
+    return sql.SQL("CREATE CLUSTER REPLICA {}.{} {}").format(
+        sql.Identifier(spec.cluster), sql.Identifier(spec.name), sql.SQL(", ").join(options)
+    )
+
+
+def comment_statement(cluster: str, name: str, comment: str) -> sql.Composed:
+    return sql.SQL("COMMENT ON CLUSTER REPLICA {}.{} IS {}").format(
+        sql.Identifier(cluster), sql.Identifier(name), sql.Literal(comment)
+    )
+
+
+def drop_replica_statement(cluster: str, name: str) -> sql.Composed:
+    return sql.SQL("DROP CLUSTER REPLICA IF EXISTS {}.{}").format(sql.Identifier(cluster), sql.Identifier(name))
+
+
+class MaterializeCatalog:
+    """ReplicaCatalog in Materialize's SQL."""
+
+    def replicas(self, conn: psycopg.Connection[Any]) -> list[ReplicaRecord]:
+        return records(conn.execute(CATALOG_QUERY).fetchall())
+
+    def create(self, conn: psycopg.Connection[Any], spec: ReplicaSpec) -> None:
+        conn.execute(create_replica_statement(spec))
+
+    def set_comment(self, conn: psycopg.Connection[Any], cluster: str, name: str, comment: str) -> None:
+        conn.execute(comment_statement(cluster, name, comment))
+
+    def drop(self, conn: psycopg.Connection[Any], cluster: str, name: str) -> None:
+        conn.execute(drop_replica_statement(cluster, name))

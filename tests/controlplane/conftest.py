@@ -1,0 +1,56 @@
+"""A real PostgreSQL server with the Materialize stand-in, and connections to it as different users."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from psycopg import sql
+
+from components.cluster_sizes import CHART_SIZE_NAMES
+from tests.controlplane import standin
+from tests.support.postgres_server import PostgresServer
+from tests.support.pytest_services import throwaway_postgres
+
+CLUSTERS = ["quickstart", "analytics", 'Odd "Cluster" ü']
+EXTRA_SIZE = "support-free"
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """The stand-in in a fresh state: connections (plain mappings, as the providers take them) per user."""
+
+    server: PostgresServer
+    passwords: dict[str, str]
+
+    def connection(self, user: str = "mz_system", password: str | None = None) -> dict[str, str]:
+        url = self.server.url(
+            user=user, password=self.passwords[user] if password is None else password, sslmode="disable"
+        )
+        return {"url": url}
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    yield from throwaway_postgres()
+
+
+@pytest.fixture(scope="session")
+def standin_roles(postgres_server: PostgresServer) -> dict[str, str]:
+    """Login roles named like Materialize's internal users, and a customer's."""
+    passwords = {user: secrets.token_urlsafe(12) for user in (*standin.INTERNAL_USERS, "customer")}
+    with postgres_server.superuser_connection() as conn:
+        for user, password in passwords.items():
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password))
+            )
+    return passwords
+
+
+@pytest.fixture
+def stand_in(postgres_server: PostgresServer, standin_roles: dict[str, str]) -> StandIn:
+    with postgres_server.superuser_connection(postgres_server.app_database) as conn:
+        standin.install(conn, CLUSTERS, [*CHART_SIZE_NAMES, EXTRA_SIZE])
+    return StandIn(postgres_server, standin_roles)
