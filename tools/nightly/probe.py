@@ -8,7 +8,8 @@ dialect for a database whose views must be refreshed by hand says so in
 `after_insert` (the tests' PostgreSQL stand-in does).
 
 Every step is bounded: each connection attempt by `connect_timeout`, all
-attempts together by `connect_deadline`, and the statements after connecting
+attempts together by `connect_deadline` (no new attempt starts after it, so
+the last one may end up to `connect_timeout` later), and the statements after connecting
 by `work_deadline`, enforced by cancelling whatever statement is still
 running (a query on a cluster without replicas would otherwise wait forever).
 """

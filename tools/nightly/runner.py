@@ -51,8 +51,9 @@ class RunSettings:
 class Console:
     """Progress lines from many threads, whole lines only, each with the time since the night began."""
 
-    def __init__(self, stream: TextIO = sys.stdout, clock: Callable[[], float] = time.monotonic) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        # Looked up when created, not when this module was imported (tests and tools swap sys.stdout).
+        self._stream = stream or sys.stdout
         self._clock = clock
         self._start = clock()
         self._lock = threading.Lock()
