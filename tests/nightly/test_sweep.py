@@ -135,3 +135,20 @@ def test_ages_read_like_durations() -> None:
     assert parse_age("2d") == timedelta(days=2)
     with pytest.raises(ValueError, match="not an age"):
         parse_age("six hours")
+
+
+def test_a_sweep_for_some_targets_touches_only_their_stacks() -> None:
+    backend = FakeBackend([summary("ci-aws-20250101t0300"), summary("ci-gcp-20250101t0300"), summary("ci-handmade")])
+    clock = FakeClock()
+    items = sweep(
+        backend,
+        now=NOW,
+        older_than=timedelta(hours=6),
+        dry_run=False,
+        retry=RetryPolicy(),
+        sleep=clock.sleep,
+        progress=lambda line: None,
+        targets={"gcp"},
+    )
+    assert [item.stack for item in items] == ["ci-gcp-20250101t0300"]
+    assert {call[1] for call in backend.calls} == {"ci-gcp-20250101t0300"}

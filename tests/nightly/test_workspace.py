@@ -113,3 +113,15 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["sweep", "--older-than", "soon"]) == 2
     assert "'soon' is not an age" in capsys.readouterr().err
     assert cli.main(["run", "--targets", "aws,ibm"]) == 2
+
+
+def test_ci_refuses_to_keep_cloud_state_on_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test")
+    monkeypatch.setattr("tools.nightly.workspace.ROOT", tmp_path)
+    reports = tmp_path / "reports"
+    assert cli.main(["run", "--targets", "aws,local", "--durable-state", "--report-dir", str(reports)]) == 2
+    assert f"aws: a file backend ({(tmp_path / '.pulumi-state' / 'nightly').as_uri()}) dies" in capsys.readouterr().err
+    assert not reports.exists()

@@ -37,11 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", default=None, help="state backend URL (default: PULUMI_BACKEND_URL, else a file)")
     run.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help="where the reports and logs go")
     run.add_argument("--ready-timeout", type=float, default=1200.0, help="seconds to wait for UpToDate after up")
+    run.add_argument(
+        "--durable-state",
+        action="store_true",
+        help="refuse a file backend for targets whose resources outlive this machine (CI)",
+    )
 
     sweep = commands.add_parser("sweep", help="destroy ci-* stacks older than a threshold")
     sweep.add_argument("--older-than", default="6h", help="age such as 6h, 90m or 1d (default 6h)")
     sweep.add_argument("--backend", default=None, help="state backend URL (default: PULUMI_BACKEND_URL, else a file)")
     sweep.add_argument("--dry-run", action="store_true", help="list what would be destroyed, destroy nothing")
+    sweep.add_argument("--targets", default="", help="only these targets' stacks (default: every ci-* stack)")
 
     targets = commands.add_parser("targets", help="print the target names as a JSON list (CI's job matrix)")
     targets.add_argument("--only", default="", help="comma-separated subset (default: all)")
@@ -65,11 +71,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tools.nightly.report import markdown, write_reports
     from tools.nightly.runner import Console, RunSettings, describe, run_night
-    from tools.nightly.workspace import project_dir, resolve_backend
+    from tools.nightly.workspace import BACKEND_ENV, project_dir, resolve_backend
 
     targets = select_targets(args.targets)
     run_id = new_run_id(datetime.now(UTC), args.run_label)
     backend = resolve_backend(args.backend, os.environ)
+    if args.durable_state and backend.url.startswith("file:"):
+        outliving = [t.name for t in targets if t.resources_outlive_runner]
+        if outliving:
+            # Their cloud resources would outlive the only record of them, and the sweep could never find them.
+            raise ValueError(
+                f"{', '.join(outliving)}: a file backend ({backend.url}) dies with this machine; set {BACKEND_ENV}"
+            )
     console = Console()
     console.line(f"nightly {run_id}: {', '.join(t.name for t in targets)} on {backend.url}")
     with project_dir() as work_dir:
@@ -99,6 +112,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from tools.nightly.workspace import local_workspace, project_dir, resolve_backend, select_stack
 
     older_than = parse_age(args.older_than)
+    only = {target.name for target in select_targets(args.targets)} if args.targets.strip() else None
     backend = resolve_backend(args.backend, os.environ)
     console = Console()
     console.line(f"sweep: ci-* stacks idle for more than {args.older_than} on {backend.url}")
@@ -113,6 +127,7 @@ def _sweep(args: argparse.Namespace) -> int:
             now=datetime.now(UTC),
             older_than=older_than,
             dry_run=args.dry_run,
+            targets=only,
             retry=RetryPolicy(),
             sleep=time.sleep,
             progress=console.line,

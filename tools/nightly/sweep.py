@@ -91,11 +91,17 @@ def sweep(
     retry: RetryPolicy,
     sleep: Callable[[float], None],
     progress: Callable[[str], None],
+    targets: set[str] | None = None,
 ) -> list[SweepItem]:
+    """Sweeps every ci-* stack, or with `targets` only those whose name says they belong to one of them."""
     items: list[SweepItem] = []
     for summary in sorted(backend.list_stacks(), key=lambda s: s.name):
         name = summary.name.rsplit("/", 1)[-1]  # "org/project/stack" on some backends
         if not name.startswith(STACK_PREFIX):
+            continue
+        parsed = parse_stack_name(name)
+        if targets is not None and (parsed is None or parsed.target not in targets):
+            # Another target's stack: this job may not even hold credentials for its cloud.
             continue
         item = _sweep_one(backend, summary, name, now, older_than, dry_run, retry, sleep)
         progress(f"[sweep] {name}: {item.outcome} ({item.detail})")

@@ -51,12 +51,12 @@ class Backend:
         }
 
 
-def resolve_backend(url: str | None, environ: Mapping[str, str], root: Path = ROOT) -> Backend:
-    """The backend to use: the given URL, else PULUMI_BACKEND_URL, else the local file backend."""
+def resolve_backend(url: str | None, environ: Mapping[str, str], root: Path | None = None) -> Backend:
+    """The backend to use: the given URL, else PULUMI_BACKEND_URL, else the local file backend under `root`."""
     url = url or environ.get(BACKEND_ENV) or None
     passphrase = environ.get(PASSPHRASE_ENV)
     if url is None:
-        state = default_state_dir(root)
+        state = default_state_dir(root or ROOT)
         state.mkdir(parents=True, exist_ok=True)
         if passphrase is None:
             passphrase = _local_passphrase(state)
