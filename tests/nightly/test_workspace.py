@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from pulumi import automation
 
 from tools.nightly import cli
 from tools.nightly.naming import new_run_id, parse_stack_name, short_name_prefix, stack_name
-from tools.nightly.workspace import prepare_project_dir, resolve_backend
+from tools.nightly.sweep import AutomationSweepBackend
+from tools.nightly.workspace import Backend, open_stack, prepare_project_dir, resolve_backend
 from tools.stack_files import ROOT
 
 
@@ -125,3 +130,55 @@ def test_ci_refuses_to_keep_cloud_state_on_the_machine(
     assert cli.main(["run", "--targets", "aws,local", "--durable-state", "--report-dir", str(reports)]) == 2
     assert f"aws: a file backend ({(tmp_path / '.pulumi-state' / 'nightly').as_uri()}) dies" in capsys.readouterr().err
     assert not reports.exists()
+
+
+class SignatureChecked:
+    """Records calls, after checking each against the real Automation API class's signature."""
+
+    def __init__(self, real: type) -> None:
+        self.real = real
+        self.calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., list[object]]:
+        method = getattr(self.real, name)
+
+        def call(*args: object, **kwargs: object) -> list[object]:
+            inspect.signature(method).bind(self, *args, **kwargs)
+            self.calls.append((name, args, kwargs))
+            return []
+
+        return call
+
+
+def test_stacks_open_on_the_backend_with_the_passphrase_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def create_or_select_stack(**kwargs: Any) -> str:
+        inspect.signature(automation.create_or_select_stack).bind(**kwargs)
+        seen.update(kwargs)
+        return "the stack"
+
+    monkeypatch.setattr(automation, "create_or_select_stack", create_or_select_stack)
+    assert open_stack("ci-aws-x", tmp_path, Backend("s3://state", "p4ss")) == "the stack"
+    assert (seen["stack_name"], seen["work_dir"]) == ("ci-aws-x", str(tmp_path))
+    options = seen["opts"]
+    assert options.secrets_provider == "passphrase"
+    assert options.env_vars["PULUMI_BACKEND_URL"] == "s3://state"
+    assert options.env_vars["PULUMI_CONFIG_PASSPHRASE"] == "p4ss"
+
+
+def test_the_sweep_makes_valid_automation_api_calls() -> None:
+    workspace = SignatureChecked(automation.LocalWorkspace)
+    stack = SignatureChecked(automation.Stack)
+    lines: list[str] = []
+    backend = AutomationSweepBackend(workspace, lambda name: stack, lines.append)
+
+    assert backend.list_stacks() == []
+    backend.refresh_config("ci-aws-x")
+    backend.destroy("ci-aws-x")
+    backend.remove_stack("ci-aws-x", True)
+    assert [call[0] for call in workspace.calls] == ["list_stacks", "refresh_config", "remove_stack"]
+    assert workspace.calls[-1] == ("remove_stack", ("ci-aws-x",), {"force": True})
+    assert stack.calls[0][0] == "destroy" and stack.calls[0][2]["on_output"] == lines.append
