@@ -8,6 +8,7 @@ nightly job can expire replicas of a stack nobody has run for weeks.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,12 @@ import psycopg
 from components.controlplane.catalog import ReplicaCatalog, ReplicaRecord
 
 
-def support_replicas(records: list[ReplicaRecord]) -> list[ReplicaRecord]:
-    """Internal replicas, and every replica carrying a support marker (even one created without INTERNAL)."""
-    return [r for r in records if r.internal or r.marker is not None]
+def support_replicas(records: list[ReplicaRecord], clusters: Collection[str] | None = None) -> list[ReplicaRecord]:
+    """Internal replicas, and every replica carrying a support marker (even one created without INTERNAL).
+
+    With `clusters`, only those of these clusters.
+    """
+    return [r for r in records if (r.internal or r.marker is not None) and (clusters is None or r.cluster in clusters)]
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,15 @@ class Reconciliation:
 
 
 def reconcile(
-    conn: psycopg.Connection[Any], catalog: ReplicaCatalog, now: datetime.datetime, dry_run: bool = False
+    conn: psycopg.Connection[Any],
+    catalog: ReplicaCatalog,
+    now: datetime.datetime,
+    dry_run: bool = False,
+    clusters: Collection[str] | None = None,
 ) -> Reconciliation:
-    """Drop every support replica whose expiry has passed (only report them with dry_run)."""
+    """Drop every support replica (of `clusters`, or of all) whose expiry has passed; dry_run only reports."""
     expired, active, unmarked = [], [], []
-    for record in support_replicas(catalog.replicas(conn)):
+    for record in support_replicas(catalog.replicas(conn), clusters):
         marker = record.marker
         if marker is None:
             unmarked.append(record)

@@ -36,8 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="every internal replica, with size, billed-as size, set and expiry")
     expire = commands.add_parser("reconcile", help="drop the support replicas whose expiry has passed")
     expire.add_argument("--dry-run", action="store_true", help="only print what would be dropped")
-    expire.add_argument("--now", help="RFC 3339 time to expire against (default: now), e.g. to rehearse")
     for command in (listing, expire):
+        command.add_argument("--now", help="RFC 3339 time to judge expiry by (default: now), e.g. to rehearse")
+        command.add_argument(
+            "--cluster", action="append", dest="clusters", metavar="NAME", help="only this cluster (repeatable)"
+        )
         where = command.add_argument_group("connection (a URL, or a port-forward)")
         where.add_argument("--url", help=f"postgres:// URL of the SQL endpoint (default: ${URL_ENV})")
         where.add_argument("--kubeconfig", help="kubeconfig file for the port-forward")
@@ -101,16 +104,25 @@ def _table(records: list[ReplicaRecord], now: datetime.datetime) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def run_list(conn: Any, catalog: ReplicaCatalog, now: datetime.datetime, out: TextIO) -> None:
-    found = support_replicas(catalog.replicas(conn))
+def run_list(
+    conn: Any, catalog: ReplicaCatalog, now: datetime.datetime, out: TextIO, clusters: list[str] | None = None
+) -> None:
+    found = support_replicas(catalog.replicas(conn), clusters)
     if not found:
         print("no internal or support replicas", file=out)
         return
     print("\n".join(_table(found, now)), file=out)
 
 
-def run_reconcile(conn: Any, catalog: ReplicaCatalog, now: datetime.datetime, dry_run: bool, out: TextIO) -> None:
-    result = reconcile(conn, catalog, now, dry_run=dry_run)
+def run_reconcile(
+    conn: Any,
+    catalog: ReplicaCatalog,
+    now: datetime.datetime,
+    dry_run: bool,
+    out: TextIO,
+    clusters: list[str] | None = None,
+) -> None:
+    result = reconcile(conn, catalog, now, dry_run=dry_run, clusters=clusters)
     verb = "would drop" if dry_run else "dropped"
     for record in result.expired:
         assert record.marker is not None
@@ -135,7 +147,7 @@ def main(
     environ = os.environ if environ is None else environ
     try:
         connection = connection_from(args, environ)
-        now = parse_time(args.now) if getattr(args, "now", None) else datetime.datetime.now(datetime.UTC)
+        now = parse_time(args.now) if args.now else datetime.datetime.now(datetime.UTC)
     except ValueError as error:
         print(f"error: {error}", file=err)
         return 2
@@ -143,9 +155,9 @@ def main(
     try:
         with open_database(connection) as conn:
             if args.command == "list":
-                run_list(conn, catalog, now, out)
+                run_list(conn, catalog, now, out, args.clusters)
             else:
-                run_reconcile(conn, catalog, now, args.dry_run, out)
+                run_reconcile(conn, catalog, now, args.dry_run, out, args.clusters)
     except SupportSqlError as error:
         print(f"error: {error}", file=err)
         return 1

@@ -1,0 +1,115 @@
+"""Opt-in: the providers and commands against a real Materialize, with MaterializeCatalog's own statements.
+
+Set MATERIALIZE_SUPPORT_TEST_URL to an internal user's URL (mz_system or
+mz_support), for example the internal SQL port of a local instance:
+
+    MATERIALIZE_SUPPORT_TEST_URL=postgres://mz_system@localhost:6877/materialize \\
+        venv/bin/pytest tests/controlplane/test_materialize.py
+
+MATERIALIZE_SUPPORT_TEST_SIZE names a replica size the instance defines
+(default 25cc); MATERIALIZE_SUPPORT_TEST_BILLED_AS optionally names a size to
+bill the replicas as. The test creates a cluster of its own with no replicas,
+adds support replicas to it and drops it again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from psycopg import sql
+
+from components.controlplane.catalog import MaterializeCatalog, ReplicaRecord
+from components.controlplane.connection import open_database
+from components.controlplane.expiry import reconcile
+from components.controlplane.provider import ReplicaSetProvider, SupportReplicaProvider
+from components.controlplane.replicas import member_names
+from tools.support import cli
+
+URL = os.environ.get("MATERIALIZE_SUPPORT_TEST_URL")
+SIZE = os.environ.get("MATERIALIZE_SUPPORT_TEST_SIZE", "25cc")
+BILLED_AS = os.environ.get("MATERIALIZE_SUPPORT_TEST_BILLED_AS") or None
+
+pytestmark = pytest.mark.skipif(
+    not URL, reason="MATERIALIZE_SUPPORT_TEST_URL is not set (an internal user's URL of a Materialize to test against)"
+)
+
+
+@pytest.fixture
+def cluster() -> Iterator[str]:
+    name = f"support_test_{secrets.token_hex(4)}"
+    with open_database({"url": URL}) as conn:
+        conn.execute(
+            sql.SQL("CREATE CLUSTER {} (SIZE = {}, REPLICATION FACTOR = 0)").format(
+                sql.Identifier(name), sql.Literal(SIZE)
+            )
+        )
+    try:
+        yield name
+    finally:
+        with open_database({"url": URL}) as conn:
+            conn.execute(sql.SQL("DROP CLUSTER IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def replicas_of(cluster: str) -> dict[str, ReplicaRecord]:
+    with open_database({"url": URL}) as conn:
+        return {r.name: r for r in MaterializeCatalog().replicas(conn) if r.cluster == cluster}
+
+
+def props(cluster: str, name: str, expires: str, **more: Any) -> dict[str, Any]:
+    return {
+        "cluster": cluster,
+        "name": name,
+        "size": SIZE,
+        "billedAs": BILLED_AS,
+        "internal": True,
+        "expiresAt": expires,
+        "ticket": "SUP-TEST",
+        "connection": {"url": URL},
+        **more,
+    }
+
+
+def test_support_replicas_on_a_real_materialize(cluster: str) -> None:
+    soon = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    replicas = SupportReplicaProvider()
+    name = 'Support "Boost" ü'
+
+    created = replicas.create(props(cluster, name, soon))
+    record = replicas_of(cluster)[name]
+    assert record.id == created.id and record.internal and record.size == SIZE
+    assert record.billed_as == BILLED_AS  # from Materialize's audit log
+    assert record.marker is not None and record.marker.ticket == "SUP-TEST"
+    assert replicas.read(created.id, created.outs).outs == created.outs
+
+    replicas.update(created.id, created.outs, {**created.outs, "expiresAt": later})
+    assert replicas_of(cluster)[name].marker.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") == later  # type: ignore[union-attr]
+
+    sets = ReplicaSetProvider()
+    set_props = props(cluster, "burst", soon, replicationFactor=2, members=member_names("burst", 2))
+    made = sets.create(set_props)
+    assert made.outs["members"] == ["burst-1", "burst-2"]
+    shrunk = sets.update(made.id, made.outs, {**set_props, "replicationFactor": 1, "members": ["burst-1"]})
+    assert set(replicas_of(cluster)) == {name, "burst-1"}
+
+    out = io.StringIO()
+    assert cli.main(["list", "--cluster", cluster], environ={cli.URL_ENV: URL or ""}, out=out) == 0
+    assert f"{cluster}.burst-1" in out.getvalue()
+
+    in_a_day = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    with open_database({"url": URL}) as conn:
+        # Only this test's cluster: the instance may hold other support replicas.
+        result = reconcile(conn, MaterializeCatalog(), in_a_day, clusters=[cluster])
+    assert f"{cluster}.burst-1" in {r.qualified_name for r in result.expired}
+    assert set(replicas_of(cluster)) == {name}
+
+    assert sets.read(made.id, shrunk.outs).id is None
+    replicas.delete(created.id, created.outs)
+    replicas.delete(created.id, created.outs)  # idempotent
+    assert replicas_of(cluster) == {}
