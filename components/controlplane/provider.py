@@ -207,15 +207,15 @@ class ReplicaSetProvider(_CatalogProvider):
         return self._diff(olds, news, SET_UPDATING_KEYS)
 
     @staticmethod
-    def _members(records: list[ReplicaRecord], cluster: str, set_name: str) -> list[ReplicaRecord]:
+    def _number(set_name: str, name: str) -> int:
+        """A member's number (<set>-<n>); 0 for a name that does not follow the pattern."""
+        suffix = name.removeprefix(f"{set_name}-")
+        return int(suffix) if suffix.isdigit() else 0
+
+    def _members(self, records: list[ReplicaRecord], cluster: str, set_name: str) -> list[ReplicaRecord]:
         """The replicas that carry this set's marker, in member order."""
-
-        def number(record: ReplicaRecord) -> int:
-            suffix = record.name.removeprefix(f"{set_name}-")
-            return int(suffix) if suffix.isdigit() else 0
-
         ours = [r for r in records if r.cluster == cluster and r.marker and r.marker.set_name == set_name]
-        return sorted(ours, key=number)
+        return sorted(ours, key=lambda r: self._number(set_name, r.name))
 
     def _outs(self, props: Mapping[str, Any], members: list[ReplicaRecord]) -> dict[str, Any]:
         return {
@@ -286,7 +286,7 @@ class ReplicaSetProvider(_CatalogProvider):
                     f"already exist in {cluster} and are not members of the set"
                 )
             # Shrink from the highest member down, then grow, then re-mark the rest.
-            for name in sorted(set(current) - set(wanted), key=lambda n: -int(n.rsplit("-", 1)[1])):
+            for name in sorted(set(current) - set(wanted), key=lambda n: -self._number(set_name, n)):
                 self.catalog.drop(conn, cluster, name)
             for name in wanted:
                 spec = spec_from(news, name=name, set_name=set_name)
