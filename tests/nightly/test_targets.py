@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from policy.materialize_policies import POLICIES
 from tests.nightly.fakes import ENVIRON
+from tests.policy.harness import Analyzer
 from tools.nightly.naming import short_name_prefix, stack_name
 from tools.nightly.targets import TARGETS, Requirement, ci_config, deep_merge, select_targets, target_named
 from tools.offline.evaluate import evaluate
@@ -15,12 +17,20 @@ from tools.stack_files import ROOT, read_stack_config
 RUN_ID = "20250102t0300-77-1"
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("target", [t.name for t in TARGETS])
-def test_the_ci_config_of_every_target_evaluates_under_mocks(target: str) -> None:
-    """Unknown keys, bad sizes or names too long for the stack name would fail here, not at 3 a.m."""
+def test_the_ci_config_of_every_target_evaluates_and_passes_the_policy_pack(target: str) -> None:
+    """Unknown keys, bad sizes, names too long for the stack name or a policy the overrides break fail here,
+    not at 3 a.m.: the program is evaluated under mocks and every resource goes through the pack's analyzer,
+    as `up` does (without the production tag, which night stacks never carry)."""
     stack = stack_name(target, RUN_ID)
     config = ci_config(target_named(target), stack, RUN_ID, ENVIRON)
     evaluation = evaluate(config.values, secret_keys=sorted(config.secret_keys), stack=stack)
+    assert Analyzer(POLICIES).run(evaluation.registered) == []
+    if target != "local":
+        # Not vacuous: the same resources, marked production, break the protection rule (protectData is off).
+        flagged = Analyzer(POLICIES, stack_tags={"environment": "production"}).run(evaluation.registered)
+        assert {d.policy for d in flagged} == {"protect-stateful-resources"}
 
     assert set(evaluation.outputs["instances"]) == {i["name"] for i in config.values["instances"]}
     assert config.values["protectData"] is False
@@ -58,7 +68,7 @@ def test_overrides_keep_the_example_and_change_only_what_they_name() -> None:
     assert aws["aws"]["materializeInstanceType"] == "r7gd.xlarge"  # the override
     assert aws["tags"] == {
         "project": "materialize",
-        "environment": "production",
+        "environment": "nightly",
         "nightly-run": RUN_ID,
         "nightly-stack": stack_name("aws", RUN_ID),
     }

@@ -265,6 +265,8 @@ def ci_config(
     instances = values.get("instances") or [{"name": "main"}]
     values["instances"] = [deep_merge(instance, target.instance_overrides) for instance in instances]
     values["protectData"] = False
-    values["tags"] = {**(values.get("tags") or {}), "nightly-run": run_id, "nightly-stack": stack}
+    # The examples' `environment: production` would mislabel a throwaway stack in cost reports.
+    marks = {"environment": "nightly", "nightly-run": run_id, "nightly-stack": stack}
+    values["tags"] = {**(values.get("tags") or {}), **marks}
     values["licenseKey"] = environ.get(LICENSE_KEY_ENV, "")
     return CiConfig(values=values, secret_keys=frozenset({"licenseKey"}))
