@@ -89,6 +89,9 @@ class FakeStack:
     def record(self, op: str, options: dict[str, Any]) -> None:
         self.calls.append((op, options))
         self.events.append(f"{self.name}:{op}")
+        # As the CLI would, line by line.
+        if callable(options.get("on_output")):
+            options["on_output"](f"{op} of {self.name}: engine output")
 
     def ops(self) -> list[str]:
         return [op for op, _ in self.calls if op != "set_config"]

@@ -22,7 +22,7 @@ from tools.nightly.naming import new_run_id
 from tools.nightly.report import markdown
 from tools.nightly.runner import Console, RunSettings, run_night
 from tools.nightly.targets import TARGETS, target_named
-from tools.nightly.workspace import project_dir, resolve_backend
+from tools.nightly.workspace import resolve_backend
 
 OPT_IN = "NIGHTLY_REAL_RUN"
 
@@ -44,9 +44,8 @@ def test_a_real_night(name: str, tmp_path: Path) -> None:
 
     run_id = new_run_id(datetime.now(UTC), "pytest")
     backend = resolve_backend(None, os.environ)
-    with project_dir() as work_dir:
-        settings = RunSettings(run_id=run_id, backend=backend, project_dir=work_dir, report_dir=tmp_path)
-        results = run_night([target], settings, Console())
+    settings = RunSettings(run_id=run_id, backend=backend, project_dir=tmp_path / "projects", report_dir=tmp_path)
+    results = run_night([target], settings, Console())
 
     assert [r.target for r in results] == [name]
     assert results[0].passed, markdown(results, run_id) + f"\nlog: {tmp_path / (name + '.log')}"

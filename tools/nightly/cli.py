@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tools.nightly.report import markdown, write_reports
     from tools.nightly.runner import Console, RunSettings, describe, run_night
-    from tools.nightly.workspace import BACKEND_ENV, project_dir, resolve_backend
+    from tools.nightly.workspace import BACKEND_ENV, resolve_backend
 
     targets = select_targets(args.targets)
     run_id = new_run_id(datetime.now(UTC), args.run_label)
@@ -85,11 +86,11 @@ def _run(args: argparse.Namespace) -> int:
             )
     console = Console()
     console.line(f"nightly {run_id}: {', '.join(t.name for t in targets)} on {backend.url}")
-    with project_dir() as work_dir:
+    with tempfile.TemporaryDirectory(prefix="nightly-projects-") as work_dir:
         settings = RunSettings(
             run_id=run_id,
             backend=backend,
-            project_dir=work_dir,
+            project_dir=Path(work_dir),
             report_dir=args.report_dir,
             ready_timeout=args.ready_timeout,
         )

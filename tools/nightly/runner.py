@@ -26,7 +26,7 @@ from tools.nightly.reach import Instance, KubeAccess, api_client, sql_conninfo
 from tools.nightly.ready import materialize_reader, wait_until_ready
 from tools.nightly.retry import RetryPolicy
 from tools.nightly.targets import Target
-from tools.nightly.workspace import Backend, open_stack
+from tools.nightly.workspace import Backend, open_stack, prepare_project_dir
 from tools.stack_files import ROOT
 
 # The policy pack every `up` is held to (written and tested in policy/).
@@ -37,6 +37,7 @@ POLICY_PACK = ROOT / "policy"
 class RunSettings:
     run_id: str
     backend: Backend
+    # Each target's project directory is made inside it.
     project_dir: Path
     report_dir: Path
     # `up` already waits for UpToDate (the resource's waitFor annotation); this
@@ -109,10 +110,14 @@ def probe(settings: RunSettings) -> Callable[[Instance, KubeAccess], str]:
 
 
 def real_services(
-    settings: RunSettings, console: Console, log: TargetLog, environ: Mapping[str, str] | None = None
+    settings: RunSettings,
+    console: Console,
+    log: TargetLog,
+    work_dir: Path,
+    environ: Mapping[str, str] | None = None,
 ) -> Services:
     def open_(name: str) -> Stack:
-        stack: Stack = open_stack(name, settings.project_dir, settings.backend)
+        stack: Stack = open_stack(name, work_dir, settings.backend)
         return stack
 
     return Services(
@@ -159,7 +164,10 @@ def run_night(targets: Sequence[Target], settings: RunSettings, console: Console
 
     def services_for(target: Target) -> Services:
         log = logs[target.name] = TargetLog(settings.report_dir / f"{target.name}.log")
-        return real_services(settings, console, log)
+        # A project directory per target: the CLI keeps per-directory workspace
+        # state (the selected stack), which parallel targets must not share.
+        work_dir = prepare_project_dir(settings.project_dir / target.name)
+        return real_services(settings, console, log, work_dir)
 
     try:
         return run_targets(targets, settings.run_id, services_for)
