@@ -20,7 +20,7 @@ from tests.nightly.fakes import (
     cli_error,
     cloud_outputs,
 )
-from tools.nightly.lifecycle import PHASES, TargetResult, run_target
+from tools.nightly.lifecycle import PHASES, TargetResult, run_target, summarize_error
 from tools.nightly.probe import ProbeError
 from tools.nightly.ready import NotReadyError
 from tools.nightly.retry import RetryPolicy
@@ -281,3 +281,11 @@ def test_a_target_whose_setup_breaks_is_reported_and_the_others_still_run() -> N
     results = run_targets([target_named("aws"), target_named("gcp")], RUN_ID, services_for)  # type: ignore[arg-type]
     assert results[0].phases[0].phase == "runner" and "cannot open the log file" in results[0].phases[0].detail
     assert results[1].passed
+
+
+def test_error_summaries_keep_what_went_wrong_and_drop_the_noise() -> None:
+    long_output = cli_error("creating EKS Cluster (ci): ResourceInUseException: exists")
+    assert summarize_error(long_output) == "creating EKS Cluster (ci): ResourceInUseException: exists"
+    assert summarize_error(KeyError("instances")) == "KeyError: 'instances'"
+    assert summarize_error(RuntimeError("missing: the Pulumi CLI")) == "missing: the Pulumi CLI"
+    assert summarize_error(RuntimeError("x" * 2000)).endswith("...")

@@ -114,6 +114,9 @@ def summarize_error(error: BaseException, limit: int = 800) -> str:
     found = [match.group(1) for line in lines if (match := _ERROR_LINE.search(line))]
     picked = list(dict.fromkeys(found))[:5] or lines[-3:] or [type(error).__name__]
     text = " | ".join(picked)
+    if not found and type(error).__module__ == "builtins" and type(error) is not RuntimeError:
+        # A KeyError's text alone ("'instances'") says nothing; its type does.
+        text = f"{type(error).__name__}: {text}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
