@@ -185,6 +185,7 @@ class Night:
             progress=self.progress.append,
             engine_output=self.log.append,
             policy_packs=("/repo/policy",),
+            policy_pack_problems=lambda packs: [],
             environ=environ if environ is not None else ENVIRON,
             which=lambda command: f"/usr/bin/{command}",
             home=home or Path("/nonexistent-home"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tests.nightly.fakes import (
     cli_error,
     cloud_outputs,
 )
-from tools.nightly.lifecycle import PHASES, TargetResult, run_target, summarize_error
+from tools.nightly.lifecycle import PHASES, TargetResult, run_target, summarize_error, unready_policy_packs
 from tools.nightly.probe import ProbeError
 from tools.nightly.ready import NotReadyError
 from tools.nightly.retry import RetryPolicy
@@ -192,6 +193,22 @@ def test_an_unmet_preflight_creates_nothing() -> None:
     preflight = result.phases[0]
     assert preflight.outcome == "failed" and "MATERIALIZE_LICENSE_KEY" in preflight.detail
     assert [(p.phase, p.outcome) for p in result.phases[-2:]] == [("destroy", "skipped"), ("remove", "skipped")]
+
+
+def test_a_policy_pack_without_its_virtualenv_fails_the_preflight(tmp_path: Path) -> None:
+    night = night_for()
+    pack = tmp_path / "policy"
+    pack.mkdir()
+    services = replace(night.services(), policy_packs=(str(pack),), policy_pack_problems=unready_policy_packs)
+    result = run_target(AWS, RUN_ID, services)
+
+    assert night.opened == []
+    assert result.phases[0].outcome == "failed"
+    assert f"python3 -m venv {pack}/venv" in result.phases[0].detail
+
+    (pack / "venv" / "bin").mkdir(parents=True)
+    (pack / "venv" / "bin" / "python").touch()
+    assert unready_policy_packs([str(pack)]) == []
 
 
 def test_a_failure_while_configuring_an_opened_stack_still_removes_it() -> None:

@@ -36,11 +36,16 @@ def test_a_night_writes_each_targets_engine_output_to_its_log_from_its_own_proje
     monkeypatch.setattr(runner, "open_stack", open_stack)
     monkeypatch.setattr(runner, "wait_ready", fake_check)
     monkeypatch.setattr(runner, "probe", fake_check)
+    # A pack whose virtualenv exists, as the nightly setup makes it.
+    pack = tmp_path / "policy"
+    (pack / "venv" / "bin").mkdir(parents=True)
+    (pack / "venv" / "bin" / "python").touch()
     settings = RunSettings(
         run_id=RUN_ID,
         backend=Backend("s3://state", "the-passphrase"),
         project_dir=tmp_path / "projects",
         report_dir=tmp_path / "reports",
+        policy_packs=(str(pack),),
     )
     console = io.StringIO()
 

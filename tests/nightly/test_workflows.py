@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from policy import PACK_DIR
 from tools.nightly import cli
 from tools.nightly.targets import TARGETS
 from tools.stack_files import ROOT
@@ -122,6 +123,15 @@ def test_the_pulumi_cli_is_the_sdks_version(nightly: dict[str, Any]) -> None:
     assert nightly["env"]["PULUMI_VERSION"] == pin.group(1)
     pulumi = next(s for s in steps(load(SETUP_ACTION)) if str(s.get("uses", "")).startswith("pulumi/actions"))
     assert pulumi["with"] == {"pulumi-version": "${{ inputs.pulumi-version }}"}
+
+
+def test_the_setup_makes_the_policy_packs_virtualenv_from_its_requirements() -> None:
+    script = "\n".join(str(step.get("run", "")) for step in steps(load(SETUP_ACTION)))
+    assert "python -m venv policy/venv" in script
+    assert "policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt" in script
+    # The venv the pack's PulumiPolicy.yaml names, so the CLI uses this one.
+    pack = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert pack["runtime"]["options"]["virtualenv"] == "venv"
 
 
 def test_actions_are_pinned_to_a_release() -> None:

@@ -57,6 +57,20 @@ class Stack(Protocol):
     def destroy(self, **options: Any) -> Any: ...
 
 
+def unready_policy_packs(packs: Sequence[str]) -> list[str]:
+    """Packs without the virtualenv their PulumiPolicy.yaml names (`venv`).
+
+    The CLI does not create it for a local pack, and without it `up` fails
+    only after the stack exists; checked first, nothing is created in vain.
+    """
+    return [
+        f"the policy pack's virtualenv: python3 -m venv {pack}/venv"
+        f" && {pack}/venv/bin/pip install -r {pack}/requirements.txt"
+        for pack in packs
+        if not (Path(pack) / "venv" / "bin" / "python").exists()
+    ]
+
+
 @dataclass
 class Services:
     open_stack: Callable[[str], Stack]
@@ -76,6 +90,8 @@ class Services:
     root: Path = ROOT
     # Values that must never appear in a report or log (the state passphrase).
     secrets: frozenset[str] = frozenset()
+    # What keeps the policy packs from running (see unready_policy_packs).
+    policy_pack_problems: Callable[[Sequence[str]], list[str]] = unready_policy_packs
 
 
 @dataclass
@@ -217,6 +233,7 @@ class _Night:
 
     def preflight(self) -> str:
         unmet = self.target.unmet(self.services.environ, self.services.which, self.services.home)
+        unmet += self.services.policy_pack_problems(self.services.policy_packs)
         if unmet:
             raise RuntimeError("missing: " + "; ".join(unmet))
         return "credentials and tools present"

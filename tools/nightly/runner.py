@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from policy import PACK_DIR
 from tools.nightly.lifecycle import PhaseResult, Services, Stack, TargetResult, run_target
 from tools.nightly.naming import stack_name
 from tools.nightly.probe import MaterializeDialect, ProbeTimings, probe_names, run_probe
@@ -27,10 +28,9 @@ from tools.nightly.ready import materialize_reader, wait_until_ready
 from tools.nightly.retry import RetryPolicy
 from tools.nightly.targets import Target
 from tools.nightly.workspace import Backend, open_stack, prepare_project_dir
-from tools.stack_files import ROOT
 
 # The policy pack every `up` is held to (written and tested in policy/).
-POLICY_PACK = ROOT / "policy"
+POLICY_PACK = PACK_DIR
 
 
 @dataclass(frozen=True)
