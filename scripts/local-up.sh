@@ -8,6 +8,7 @@
 # created when missing (needs kind and a running docker).
 # License key: MATERIALIZE_LICENSE_KEY, or asked for once.
 # State: a file backend in .pulumi-state/ of this checkout (git-ignored).
+# Holds the stack to the policy pack in policy/ (README, Policy pack).
 # Needs: python3, the pulumi CLI. See docs/local.md.
 set -euo pipefail
 
@@ -29,6 +30,10 @@ need pulumi https://www.pulumi.com/docs/iac/download-install/
 
 [ -x venv/bin/python ] || python3 -m venv venv
 venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+# The policy pack's own virtualenv (policy/PulumiPolicy.yaml names it); the
+# CLI does not make it for a pack given by path.
+[ -x policy/venv/bin/python ] || python3 -m venv policy/venv
+policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 
 kubeconfig="${KUBECONFIG:-}"
 context="${KUBE_CONTEXT:-}"
@@ -78,4 +83,4 @@ if ! pulumi config get --stack "$stack" licenseKey >/dev/null 2>&1; then
   unset key
 fi
 
-pulumi up --yes --stack "$stack"
+pulumi up --yes --stack "$stack" --policy-pack policy

@@ -42,7 +42,7 @@ def test_the_example_registers_one_component_with_a_replica_and_a_set() -> None:
         "size": "100cc",
         "billedAs": "support-free",
         "internal": True,
-        "expiresAt": "2026-10-01T00:00:00Z",
+        "expiresAt": "2026-12-05T00:00:00Z",
     }
     assert replica_set.inputs["members"] == ["support_burst-1", "support_burst-2"]
     assert replica_set.inputs["replicationFactor"] == 2
