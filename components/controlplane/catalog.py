@@ -99,7 +99,9 @@ def create_replica_statement(spec: ReplicaSpec) -> sql.Composed:
         options.append(sql.SQL("INTERNAL"))
     if spec.billed_as is not None:
         options.append(sql.SQL("BILLED AS {}").format(sql.Literal(spec.billed_as)))
-    return sql.SQL("CREATE CLUSTER REPLICA {}.{} {}").format(
+    # The parenthesized option list: Materialize's documented form, and the
+    # one its own tests use for INTERNAL and BILLED AS replicas.
+    return sql.SQL("CREATE CLUSTER REPLICA {}.{} ({})").format(
         sql.Identifier(spec.cluster), sql.Identifier(spec.name), sql.SQL(", ").join(options)
     )
 

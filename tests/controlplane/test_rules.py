@@ -43,14 +43,14 @@ def conn(postgres_server: PostgresServer) -> Iterator[psycopg.Connection[Any]]:
 def test_a_replica_statement_quotes_every_name_and_size(conn: psycopg.Connection[Any]) -> None:
     spec = ReplicaSpec('Odd "Cluster"', "it's here", "100cc", EXPIRY, billed_as="support-free")
     assert create_replica_statement(spec).as_string(conn) == (
-        'CREATE CLUSTER REPLICA "Odd ""Cluster"""."it\'s here" SIZE \'100cc\', INTERNAL, BILLED AS \'support-free\''
+        'CREATE CLUSTER REPLICA "Odd ""Cluster"""."it\'s here" (SIZE \'100cc\', INTERNAL, BILLED AS \'support-free\')'
     )
 
 
 def test_internal_and_billed_as_appear_only_when_asked_for(conn: psycopg.Connection[Any]) -> None:
     plain = ReplicaSpec("quickstart", "extra", "25cc", EXPIRY, internal=False)
     assert (
-        create_replica_statement(plain).as_string(conn) == 'CREATE CLUSTER REPLICA "quickstart"."extra" SIZE \'25cc\''
+        create_replica_statement(plain).as_string(conn) == 'CREATE CLUSTER REPLICA "quickstart"."extra" (SIZE \'25cc\')'
     )
     internal = ReplicaSpec("quickstart", "extra", "25cc", EXPIRY)
     assert create_replica_statement(internal).as_string(conn).endswith("SIZE '25cc', INTERNAL")
