@@ -53,7 +53,7 @@ def test_internal_and_billed_as_appear_only_when_asked_for(conn: psycopg.Connect
         create_replica_statement(plain).as_string(conn) == 'CREATE CLUSTER REPLICA "quickstart"."extra" (SIZE \'25cc\')'
     )
     internal = ReplicaSpec("quickstart", "extra", "25cc", EXPIRY)
-    assert create_replica_statement(internal).as_string(conn).endswith("SIZE '25cc', INTERNAL")
+    assert create_replica_statement(internal).as_string(conn).endswith("(SIZE '25cc', INTERNAL)")
 
 
 def test_drop_is_idempotent_sql(conn: psycopg.Connection[Any]) -> None:
