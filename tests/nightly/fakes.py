@@ -151,21 +151,25 @@ class Night:
     opened: list[str] = field(default_factory=list)
     ready_errors: list[BaseException] = field(default_factory=list)
     probe_errors: list[BaseException] = field(default_factory=list)
+    support_errors: list[BaseException] = field(default_factory=list)
     checked: list[tuple[str, Instance, KubeAccess]] = field(default_factory=list)
 
+    def _check(self, kind: str, errors: list[BaseException], instance: Instance, access: KubeAccess, ok: str) -> str:
+        self.events.append(f"{self.stack.name}:{kind}:{instance.name}")
+        self.checked.append((kind, instance, access))
+        if errors:
+            raise errors.pop(0)
+        return ok
+
     def wait_ready(self, instance: Instance, access: KubeAccess) -> str:
-        self.events.append(f"{self.stack.name}:ready:{instance.name}")
-        self.checked.append(("ready", instance, access))
-        if self.ready_errors:
-            raise self.ready_errors.pop(0)
-        return "UpToDate (Applied)"
+        return self._check("ready", self.ready_errors, instance, access, "UpToDate (Applied)")
 
     def probe(self, instance: Instance, access: KubeAccess) -> str:
-        self.events.append(f"{self.stack.name}:probe:{instance.name}")
-        self.checked.append(("probe", instance, access))
-        if self.probe_errors:
-            raise self.probe_errors.pop(0)
-        return "view shows 3 rows, total 60"
+        return self._check("probe", self.probe_errors, instance, access, "view shows 3 rows, total 60")
+
+    def support_check(self, instance: Instance, access: KubeAccess) -> str:
+        ok = "quickstart.nightly_support_x created, read back, expired by reconcile"
+        return self._check("support", self.support_errors, instance, access, ok)
 
     def open_stack(self, name: str) -> FakeStack:
         self.opened.append(name)
@@ -179,6 +183,7 @@ class Night:
             open_stack=self.open_stack,
             wait_ready=self.wait_ready,
             probe=self.probe,
+            support_check=self.support_check,
             retry=retry or RetryPolicy(attempts=3, delays=(60.0, 180.0)),
             sleep=self.clock.sleep,
             clock=self.clock,

@@ -54,6 +54,7 @@ def test_a_good_night_runs_every_phase_in_order_and_leaves_nothing() -> None:
         f"{name}:up",
         f"{name}:ready:main",
         f"{name}:probe:main",
+        f"{name}:support:main",
         f"{name}:preview",
         f"{name}:destroy",
         f"{name}:remove",
@@ -99,6 +100,7 @@ def test_a_failed_up_still_destroys_and_removes_the_stack() -> None:
         "up": "failed",
         "ready": "skipped",
         "probe": "skipped",
+        "support": "skipped",
         "preview": "skipped",
         "destroy": "passed",
         "remove": "passed",
@@ -115,6 +117,18 @@ def test_a_failed_probe_skips_the_preview_but_destroys() -> None:
     result = run_target(AWS, RUN_ID, night.services())
 
     assert outcomes(result)["probe"] == "failed"
+    assert outcomes(result)["preview"] == "skipped"
+    assert night.stack.ops() == ["up", "destroy", "remove"]
+
+
+def test_a_failed_support_check_skips_the_preview_but_destroys() -> None:
+    night = night_for()
+    night.support_errors.append(RuntimeError("cannot specify INTERNAL or BILLED AS as non-internal user"))
+    result = run_target(AWS, RUN_ID, night.services())
+
+    assert outcomes(result)["probe"] == "passed"
+    assert outcomes(result)["support"] == "failed"
+    assert "non-internal user" in next(p for p in result.phases if p.phase == "support").detail
     assert outcomes(result)["preview"] == "skipped"
     assert night.stack.ops() == ["up", "destroy", "remove"]
 

@@ -27,13 +27,13 @@ def test_junit_has_a_suite_per_target_and_a_case_per_phase() -> None:
     root = ET.fromstring(junit_xml(two_targets(), RUN_ID))
 
     assert root.tag == "testsuites" and root.get("name") == f"nightly {RUN_ID}"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("16", "1", "3")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("18", "1", "4")
     aws, gcp = root.findall("testsuite")
-    assert (aws.get("name"), aws.get("failures"), aws.get("skipped")) == ("aws", "1", "3")
+    assert (aws.get("name"), aws.get("failures"), aws.get("skipped")) == ("aws", "1", "4")
     assert gcp.get("failures") == "0" and gcp.get("skipped") == "0"
     assert aws.find("properties/property").attrib == {"name": "stack", "value": f"ci-aws-{RUN_ID}"}
     cases = {case.get("name"): case for case in aws.findall("testcase")}
-    assert list(cases) == ["preflight", "configure", "up", "ready", "probe", "preview", "destroy", "remove"]
+    assert list(cases) == ["preflight", "configure", "up", "ready", "probe", "support", "preview", "destroy", "remove"]
     failure = cases["up"].find("failure")
     assert failure is not None
     assert failure.get("message") == "creating RDS DB Instance: InvalidParameterCombination | x"
@@ -66,5 +66,5 @@ def test_multi_line_errors_stay_on_one_row_and_durations_read_as_minutes() -> No
 
 def test_reports_are_written_where_asked(tmp_path: Path) -> None:
     xml_path, md_path = write_reports(two_targets(), RUN_ID, tmp_path / "out")
-    assert ET.parse(xml_path).getroot().get("tests") == "16"
+    assert ET.parse(xml_path).getroot().get("tests") == "18"
     assert md_path.read_text().startswith(f"## Nightly {RUN_ID}")

@@ -36,6 +36,7 @@ def test_a_night_writes_each_targets_engine_output_to_its_log_from_its_own_proje
     monkeypatch.setattr(runner, "open_stack", open_stack)
     monkeypatch.setattr(runner, "wait_ready", fake_check)
     monkeypatch.setattr(runner, "probe", fake_check)
+    monkeypatch.setattr(runner, "support_check", fake_check)
     # A pack whose virtualenv exists, as the nightly setup makes it.
     pack = tmp_path / "policy"
     (pack / "venv" / "bin").mkdir(parents=True)
@@ -75,3 +76,19 @@ def test_the_probe_runs_with_the_materialize_dialect_through_the_instances_addre
     instance = Instance("main", "materialize-main", "postgres://u:p@lb.example:6875/materialize", "public", "v1")
     assert runner.probe(settings)(instance, KubeAccess("kubeconfig")) == "ok"
     assert seen == [("postgres://u:p@lb.example:6875/materialize", "nightly_probe_20250102t0300_9_1", "materialize")]
+
+
+def test_the_support_check_runs_through_the_instances_address_with_the_run_id(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def run_support_check(conninfo: str, run_id: str) -> str:
+        seen.append((conninfo, run_id))
+        return "ok"
+
+    monkeypatch.setattr(runner, "run_support_check", run_support_check)
+    settings = RunSettings(RUN_ID, Backend("s3://s", "p"), tmp_path, tmp_path)
+    instance = Instance("main", "materialize-main", "postgres://u:p@lb.example:6875/materialize", "public", "v1")
+    assert runner.support_check(settings)(instance, KubeAccess("kubeconfig")) == "ok"
+    assert seen == [("postgres://u:p@lb.example:6875/materialize", RUN_ID)]

@@ -3,7 +3,8 @@
 Phases, in order: preflight (what the machine must provide), configure (the
 stack, with the example's config and the CI overrides), up (with the policy
 pack), ready (every Materialize resource UpToDate), probe (SQL through
-balancerd), preview (must show no changes), then destroy and remove, which
+balancerd), support (a support replica created and expired by the control
+plane's code), preview (must show no changes), then destroy and remove, which
 run whenever a stack was created, whatever failed before. A failed destroy
 leaves the stack in place for the leak sweep rather than dropping the only
 record of what is still running.
@@ -31,7 +32,7 @@ from tools.nightly.retry import RetryPolicy, with_retries
 from tools.nightly.targets import CiConfig, Target, Which, ci_config
 from tools.stack_files import ROOT
 
-PHASES = ("preflight", "configure", "up", "ready", "probe", "preview", "destroy", "remove")
+PHASES = ("preflight", "configure", "up", "ready", "probe", "support", "preview", "destroy", "remove")
 Outcome = Literal["passed", "failed", "skipped"]
 # Preview operations that change nothing: resources kept as they are, and
 # data sources or `.get()` lookups read again (every preview reads them).
@@ -76,6 +77,8 @@ class Services:
     open_stack: Callable[[str], Stack]
     wait_ready: Callable[[Instance, KubeAccess], str]
     probe: Callable[[Instance, KubeAccess], str]
+    # The control plane's support replicas against the real instance (support_check.py).
+    support_check: Callable[[Instance, KubeAccess], str]
     retry: RetryPolicy
     sleep: Callable[[float], None]
     clock: Callable[[], float]
@@ -272,6 +275,11 @@ class _Night:
         access = self.access
         return "; ".join(f"{i.name}: {self.services.probe(i, access)}" for i in self.instances)
 
+    def support(self) -> str:
+        assert self.access is not None
+        access = self.access
+        return "; ".join(f"{i.name}: {self.services.support_check(i, access)}" for i in self.instances)
+
     def preview(self) -> str:
         assert self.stack is not None
         stack = self.stack
@@ -304,6 +312,7 @@ def run_target(target: Target, run_id: str, services: Services) -> TargetResult:
         night.step("up", night.up)
         night.step("ready", night.ready)
         night.step("probe", night.probe)
+        night.step("support", night.support)
         night.step("preview", night.preview)
     finally:
         if night.stack is None:

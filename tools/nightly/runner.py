@@ -26,6 +26,7 @@ from tools.nightly.probe import MaterializeDialect, ProbeTimings, probe_names, r
 from tools.nightly.reach import Instance, KubeAccess, api_client, sql_conninfo
 from tools.nightly.ready import materialize_reader, wait_until_ready
 from tools.nightly.retry import RetryPolicy
+from tools.nightly.support_check import run_support_check
 from tools.nightly.targets import Target
 from tools.nightly.workspace import Backend, open_stack, prepare_project_dir
 
@@ -109,6 +110,14 @@ def probe(settings: RunSettings) -> Callable[[Instance, KubeAccess], str]:
     return check
 
 
+def support_check(settings: RunSettings) -> Callable[[Instance, KubeAccess], str]:
+    def check(instance: Instance, access: KubeAccess) -> str:
+        with sql_conninfo(instance, access) as conninfo:
+            return run_support_check(conninfo, settings.run_id)
+
+    return check
+
+
 def real_services(
     settings: RunSettings,
     console: Console,
@@ -124,6 +133,7 @@ def real_services(
         open_stack=open_,
         wait_ready=wait_ready(settings),
         probe=probe(settings),
+        support_check=support_check(settings),
         retry=settings.retry,
         sleep=time.sleep,
         clock=time.monotonic,
