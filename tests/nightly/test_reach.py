@@ -55,8 +55,9 @@ def test_a_public_instance_is_reached_through_its_load_balancer(monkeypatch: pyt
 
 
 def test_the_port_forward_helper_takes_the_arguments_the_probe_passes() -> None:
-    module = pytest.importorskip("components.port_forward", reason="components/port_forward.py is not there yet")
-    inspect.signature(module.port_forward).bind(KUBECONFIG, "materialize-main", "main-balancerd-lb", 6875, context="c")
+    from components.port_forward import port_forward
+
+    inspect.signature(port_forward).bind(KUBECONFIG, "materialize-main", "main-balancerd-lb", 6875, context="c")
 
 
 def test_instances_come_from_the_outputs_with_their_configured_exposure() -> None:

@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pulumi.automation import ConfigValue
 
+from components.controlplane.connection import scrub
 from components.settings import PROJECT
 from tools.nightly.naming import stack_name
 from tools.nightly.reach import Instance, KubeAccess, connection_password, instances, kube_access
@@ -140,10 +141,8 @@ def summarize_error(error: BaseException, limit: int = 800) -> str:
 
 
 def redact(text: str, secrets: set[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "****")
-    return text
+    # Shorter values (an empty license key, say) would blot out ordinary text.
+    return scrub(text, [secret for secret in secrets if len(secret) >= 4])
 
 
 def config_text(value: Any) -> str:
@@ -264,21 +263,22 @@ class _Night:
         summary = getattr(result, "summary", None)
         return describe_changes(getattr(summary, "resource_changes", None) or {})
 
+    def _each_instance(self, check: Callable[[Instance, KubeAccess], str]) -> str:
+        assert self.access is not None
+        access = self.access
+        return "; ".join(f"{i.name}: {check(i, access)}" for i in self.instances)
+
     def ready(self) -> str:
         assert self.config is not None
         self.access = kube_access(self.target, self.outputs, self.config.values, self.services.home)
         self.instances = instances(self.outputs, self.config.values)
-        return "; ".join(f"{i.name}: {self.services.wait_ready(i, self.access)}" for i in self.instances)
+        return self._each_instance(self.services.wait_ready)
 
     def probe(self) -> str:
-        assert self.access is not None
-        access = self.access
-        return "; ".join(f"{i.name}: {self.services.probe(i, access)}" for i in self.instances)
+        return self._each_instance(self.services.probe)
 
     def support(self) -> str:
-        assert self.access is not None
-        access = self.access
-        return "; ".join(f"{i.name}: {self.services.support_check(i, access)}" for i in self.instances)
+        return self._each_instance(self.services.support_check)
 
     def preview(self) -> str:
         assert self.stack is not None

@@ -49,6 +49,11 @@ def parse_stack_name(name: str) -> CiStack | None:
     return CiStack(name=name, target=match["target"], started_at=started)
 
 
+def run_sql_name(prefix: str, run_id: str, limit: int) -> str:
+    """`prefix` and the run id as a lower-case SQL name of at most `limit` characters (same run, same name)."""
+    return (prefix + re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_"))[:limit].rstrip("_")
+
+
 def short_name_prefix(stack: str) -> str:
     """A 13-character resource-name prefix unique to the stack (`ci-` and 10 hex digits).
 

@@ -16,7 +16,6 @@ running (a query on a cluster without replicas would otherwise wait forever).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +26,8 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+from tools.nightly.naming import run_sql_name
 
 # Three rows and their sum: what the view must show once it has caught up.
 ROWS = ((1, 10), (2, 20), (3, 30))
@@ -76,8 +77,7 @@ class ProbeNames:
 
 def probe_names(run_id: str) -> ProbeNames:
     """Names derived from the run id, so a rerun of the probe replaces its own objects and nothing else."""
-    base = "nightly_probe_" + re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_")
-    base = base[:50].rstrip("_")
+    base = run_sql_name("nightly_probe_", run_id, 50)
     return ProbeNames(table=base, view=f"{base}_totals")
 
 

@@ -30,9 +30,6 @@ from tools.nightly.support_check import run_support_check
 from tools.nightly.targets import Target
 from tools.nightly.workspace import Backend, open_stack, prepare_project_dir
 
-# The policy pack every `up` is held to (written and tested in policy/).
-POLICY_PACK = PACK_DIR
-
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -47,7 +44,8 @@ class RunSettings:
     ready_interval: float = 10.0
     probe_timings: ProbeTimings = field(default_factory=ProbeTimings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    policy_packs: tuple[str, ...] = (str(POLICY_PACK),)
+    # The policy pack every `up` is held to (written and tested in policy/).
+    policy_packs: tuple[str, ...] = (str(PACK_DIR),)
 
 
 class Console:

@@ -13,7 +13,6 @@ gone. The replica is dropped in any case before the phase ends.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from components.controlplane.connection import open_database
 from components.controlplane.expiry import reconcile
 from components.controlplane.provider import SupportReplicaProvider, utc_now
 from components.controlplane.replicas import format_time
+from tools.nightly.naming import run_sql_name
 
 # Self-managed installs start with this cluster; the probe uses it too.
 CLUSTER = "quickstart"
@@ -39,7 +39,7 @@ class SupportCheckError(RuntimeError):
 
 def replica_name(run_id: str) -> str:
     """Deterministic per run (a retried phase finds its own leftover), never a reserved r<digits> name."""
-    return ("nightly_support_" + re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_"))[:63].rstrip("_")
+    return run_sql_name("nightly_support_", run_id, 63)
 
 
 def run_support_check(
