@@ -21,7 +21,7 @@ def statements(policy: Any) -> list[Mapping[str, Any]]:
         return []
     listed = document.get("Statement")
     # A single statement may stand alone instead of in a list.
-    return [s for s in (as_list(listed) or [listed]) if isinstance(s, Mapping)]
+    return [s for s in one_or_many(listed) if isinstance(s, Mapping)]
 
 
 def one_or_many(value: Any) -> list[Any]:

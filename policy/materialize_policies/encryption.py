@@ -18,10 +18,9 @@ from pulumi_policy import (
 )
 
 from .companions import require_for_each
-from .fields import RDS_INSTANCE, S3_BUCKET, S3_ENCRYPTION, field, is_true
+from .fields import RDS_INSTANCE, S3_BUCKET, S3_BUCKET_NAME, S3_ENCRYPTION, field, is_true
 
 RDS_ENCRYPTED = field(RDS_INSTANCE, "storageEncrypted")
-BUCKET_NAME = field(S3_BUCKET, "bucket", "outputs")
 ENCRYPTION_BUCKET = field(S3_ENCRYPTION, "bucket", "outputs")
 ENCRYPTION_ALGORITHM = field(S3_ENCRYPTION, "rules[].applyServerSideEncryptionByDefault.sseAlgorithm", "outputs")
 
@@ -44,7 +43,7 @@ def validate_s3_bucket_encrypted(args: StackValidationArgs, report_violation: Re
         args,
         S3_BUCKET,
         ENCRYPTION_BUCKET,
-        BUCKET_NAME,
+        S3_BUCKET_NAME,
         lambda _bucket, configuration: _sets_a_default_algorithm(configuration),
         f"default encryption ({', '.join(sorted(S3_ALGORITHMS))})",
         report_violation,

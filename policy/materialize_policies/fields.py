@@ -114,6 +114,10 @@ def field(token: str, path: str, side: Side = "inputs") -> Field:
     return declared
 
 
+# The key that S3 companions (encryption configuration, public-access block, bucket policy) name a bucket by.
+S3_BUCKET_NAME = field(S3_BUCKET, "bucket", "outputs")
+
+
 def is_true(value: Any) -> bool:
     """True for a boolean true (or its string form, which some providers echo back)."""
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -24,6 +24,7 @@ from .fields import (
     GCS_BUCKET_IAM_MEMBER,
     S3_ACCOUNT_PUBLIC_ACCESS_BLOCK,
     S3_BUCKET,
+    S3_BUCKET_NAME,
     S3_PUBLIC_ACCESS_BLOCK,
     Field,
     Side,
@@ -44,7 +45,6 @@ ACCOUNT_BLOCK_INPUTS = _flags(S3_ACCOUNT_PUBLIC_ACCESS_BLOCK, "inputs")
 BUCKET_BLOCK_OUTPUTS = _flags(S3_PUBLIC_ACCESS_BLOCK, "outputs")
 ACCOUNT_BLOCK_OUTPUTS = _flags(S3_ACCOUNT_PUBLIC_ACCESS_BLOCK, "outputs")
 BLOCK_BUCKET = field(S3_PUBLIC_ACCESS_BLOCK, "bucket", "outputs")
-BUCKET_NAME = field(S3_BUCKET, "bucket", "outputs")
 
 GCS_PREVENTION = field(GCS_BUCKET, "publicAccessPrevention")
 GCS_UNIFORM_ACCESS = field(GCS_BUCKET, "uniformBucketLevelAccess")
@@ -123,25 +123,21 @@ def validate_bucket_public_access_blocked(args: ResourceValidationArgs, report_v
         _check_azure_container(args, report_violation)
 
 
-def _blocks_everything(flags: tuple[Field, ...]) -> Callable[[PolicyResource], bool]:
-    def blocks(resource: PolicyResource) -> bool:
-        return not _unblocked(flags, resource.props)
-
-    return blocks
+def _blocks_everything(flags: tuple[Field, ...], resource: PolicyResource) -> bool:
+    return not _unblocked(flags, resource.props)
 
 
 def validate_s3_bucket_public_access_blocked(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     # An account-wide block with all four flags covers every bucket in the account.
     account_blocks = of_type(args.resources, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK)
-    if any(map(_blocks_everything(ACCOUNT_BLOCK_OUTPUTS), account_blocks)):
+    if any(_blocks_everything(ACCOUNT_BLOCK_OUTPUTS, block) for block in account_blocks):
         return
-    blocks = _blocks_everything(BUCKET_BLOCK_OUTPUTS)
     require_for_each(
         args,
         S3_BUCKET,
         BLOCK_BUCKET,
-        BUCKET_NAME,
-        lambda _bucket, block: blocks(block),
+        S3_BUCKET_NAME,
+        lambda _bucket, block: _blocks_everything(BUCKET_BLOCK_OUTPUTS, block),
         f"a public-access block ({', '.join(BLOCK_FLAGS)} all true)",
         report_violation,
     )

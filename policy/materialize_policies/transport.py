@@ -33,8 +33,8 @@ from .fields import (
     RDS_INSTANCE,
     RDS_PARAMETER_GROUP,
     S3_BUCKET,
+    S3_BUCKET_NAME,
     S3_BUCKET_POLICY,
-    as_list,
     field,
     is_false,
     rows,
@@ -64,7 +64,6 @@ CONFIGURATION_NAME_OUT = field(AZURE_POSTGRES_CONFIGURATION, "name", "outputs")
 CONFIGURATION_VALUE_OUT = field(AZURE_POSTGRES_CONFIGURATION, "value", "outputs")
 CONFIGURATION_SERVER = field(AZURE_POSTGRES_CONFIGURATION, "serverName")
 
-BUCKET_NAME = field(S3_BUCKET, "bucket", "outputs")
 BUCKET_ARN = field(S3_BUCKET, "arn", "outputs")
 POLICY_BUCKET = field(S3_BUCKET_POLICY, "bucket", "outputs")
 POLICY_DOCUMENT = field(S3_BUCKET_POLICY, "policy", "outputs")
@@ -73,6 +72,11 @@ POLICY_DOCUMENT = field(S3_BUCKET_POLICY, "policy", "outputs")
 def _forces_ssl(value: Any) -> bool:
     # Parameter values travel as strings; a number may come back from state.
     return str(value).strip() in ("1", "1.0")
+
+
+def _is_on(value: Any) -> bool:
+    # Azure server parameters are on/off, in any case.
+    return str(value).lower() == "on"
 
 
 def _check_parameter_group(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -99,7 +103,7 @@ def validate_tls_required(args: ResourceValidationArgs, report_violation: Report
         _check_parameter_group(args, report_violation)
     elif kind == AZURE_POSTGRES_CONFIGURATION and CONFIGURATION_NAME.get(props) == SECURE_TRANSPORT:
         value = CONFIGURATION_VALUE.get(props)
-        if str(value).lower() != "on":
+        if not _is_on(value):
             report_violation(f"{SECURE_TRANSPORT} is {value}: the server would accept unencrypted connections.")
 
 
@@ -125,10 +129,8 @@ def validate_rds_force_ssl(args: StackValidationArgs, report_violation: ReportVi
 
 
 def _requires_secure_transport(_server: PolicyResource, configuration: PolicyResource) -> bool:
-    return (
-        CONFIGURATION_NAME_OUT.get(configuration.props) == SECURE_TRANSPORT
-        and str(CONFIGURATION_VALUE_OUT.get(configuration.props)).lower() == "on"
-    )
+    props = configuration.props
+    return CONFIGURATION_NAME_OUT.get(props) == SECURE_TRANSPORT and _is_on(CONFIGURATION_VALUE_OUT.get(props))
 
 
 def validate_azure_postgres_secure_transport(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -148,8 +150,7 @@ def _is_everyone(principal: Any) -> bool:
         return True
     if not isinstance(principal, Mapping):
         return False
-    aws = principal.get("AWS")
-    return aws == "*" or "*" in as_list(aws)
+    return "*" in one_or_many(principal.get("AWS"))
 
 
 def _denies_insecure_transport(condition: Any) -> bool:
@@ -195,7 +196,7 @@ def validate_s3_bucket_tls_only(args: StackValidationArgs, report_violation: Rep
         args,
         S3_BUCKET,
         POLICY_BUCKET,
-        BUCKET_NAME,
+        S3_BUCKET_NAME,
         _tls_only_policy,
         "a bucket policy denying every request without TLS (aws:SecureTransport false) to it and its objects",
         report_violation,
