@@ -25,7 +25,9 @@ from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -103,6 +105,25 @@ class Violations:
     @property
     def urns(self) -> list[str | None]:
         return [u for _, u in self.reported]
+
+
+def violations(policy: ResourceValidationPolicy, token: str, props: Mapping[str, Any], **options: Any) -> list[str]:
+    """What a resource policy reports on one resource; `options` as `resource_args` takes them."""
+    report = Violations()
+    policy.validate(resource_args(token, props, **options), report)
+    return report.messages
+
+
+def stack_violations(policy: StackValidationPolicy, resources: Iterable[PolicyResource]) -> Violations:
+    """What a stack policy reports on these resources."""
+    report = Violations()
+    policy.validate(stack_args(resources), report)
+    return report
+
+
+def matches(found: Sequence[str], expected: Sequence[str]) -> bool:
+    """Whether each message holds its expected fragment, in order, with none left over."""
+    return len(found) == len(expected) and all(e in m for m, e in zip(found, expected, strict=True))
 
 
 @dataclass(frozen=True)

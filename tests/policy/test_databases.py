@@ -10,13 +10,7 @@ from policy.materialize_policies import fields as f
 from policy.materialize_policies.encryption import DATABASE_ENCRYPTED_AT_REST
 from policy.materialize_policies.endpoints import NO_PUBLIC_DATABASE_ENDPOINT
 from policy.materialize_policies.transport import AZURE_POSTGRES_SECURE_TRANSPORT, RDS_FORCE_SSL, TLS_REQUIRED
-from tests.policy.harness import Violations, policy_resource, resource_args, stack_args
-
-
-def violations(policy: Any, token: str, props: dict[str, Any]) -> list[str]:
-    report = Violations()
-    policy.validate(resource_args(token, props), report)
-    return report.messages
+from tests.policy.harness import matches, policy_resource, stack_violations, violations
 
 
 def cloud_sql(ip: dict[str, Any] | None) -> dict[str, Any]:
@@ -46,10 +40,7 @@ def cloud_sql(ip: dict[str, Any] | None) -> dict[str, Any]:
     ],
 )
 def test_no_public_database_endpoint(token: str, props: dict[str, Any], expected: list[str]) -> None:
-    found = violations(NO_PUBLIC_DATABASE_ENDPOINT, token, props)
-    assert len(found) == len(expected)
-    for message, fragment in zip(found, expected, strict=True):
-        assert fragment in message
+    assert matches(violations(NO_PUBLIC_DATABASE_ENDPOINT, token, props), expected)
 
 
 @pytest.mark.parametrize(
@@ -89,10 +80,7 @@ def test_rds_storage_is_encrypted(props: dict[str, Any], violates: bool) -> None
     ],
 )
 def test_tls_required_on_databases(token: str, props: dict[str, Any], expected: list[str]) -> None:
-    found = violations(TLS_REQUIRED, token, props)
-    assert len(found) == len(expected)
-    for message, fragment in zip(found, expected, strict=True):
-        assert fragment in message
+    assert matches(violations(TLS_REQUIRED, token, props), expected)
 
 
 def rds_pair(parameters: list[dict[str, str]] | None, *, engine: str = "postgres", linked: bool = True) -> list:
@@ -106,23 +94,17 @@ def rds_pair(parameters: list[dict[str, str]] | None, *, engine: str = "postgres
     return [group, instance]
 
 
-def run_stack(policy: Any, resources: list) -> Violations:
-    report = Violations()
-    policy.validate(stack_args(resources), report)
-    return report
-
-
 def test_rds_instance_uses_a_group_that_forces_ssl() -> None:
-    assert run_stack(RDS_FORCE_SSL, rds_pair([{"name": "rds.force_ssl", "value": "1"}])).reported == []
-    off = run_stack(RDS_FORCE_SSL, rds_pair([{"name": "rds.force_ssl", "value": "0"}]))
+    assert stack_violations(RDS_FORCE_SSL, rds_pair([{"name": "rds.force_ssl", "value": "1"}])).reported == []
+    off = stack_violations(RDS_FORCE_SSL, rds_pair([{"name": "rds.force_ssl", "value": "0"}]))
     assert off.messages == ["db lacks rds.force_ssl=1: its parameter group does not set it."]
     assert off.urns == [rds_pair(None)[1].urn]
-    absent = run_stack(RDS_FORCE_SSL, rds_pair(None))
+    absent = stack_violations(RDS_FORCE_SSL, rds_pair(None))
     assert absent.messages == ["db lacks rds.force_ssl=1: its parameter group does not set it."]
 
 
 def test_rds_instance_outside_the_stack_or_default_group_is_reported() -> None:
-    report = run_stack(RDS_FORCE_SSL, rds_pair([{"name": "rds.force_ssl", "value": "1"}], linked=False))
+    report = stack_violations(RDS_FORCE_SSL, rds_pair([{"name": "rds.force_ssl", "value": "1"}], linked=False))
     assert report.messages == ["db lacks rds.force_ssl=1: its parameter group is not in this stack."]
 
 
@@ -132,14 +114,14 @@ def test_rds_group_found_by_name_when_given_as_a_plain_string() -> None:
     def named(group_name: str) -> list:
         return [group, policy_resource(f.RDS_INSTANCE, "db", {"engine": "postgres", "parameterGroupName": group_name})]
 
-    assert run_stack(RDS_FORCE_SSL, named("pg-1a2b")).reported == []
-    assert len(run_stack(RDS_FORCE_SSL, named("pg-other")).reported) == 1
+    assert stack_violations(RDS_FORCE_SSL, named("pg-1a2b")).reported == []
+    assert len(stack_violations(RDS_FORCE_SSL, named("pg-other")).reported) == 1
 
 
 def test_rds_force_ssl_applies_to_postgres_only() -> None:
-    assert run_stack(RDS_FORCE_SSL, rds_pair(None, engine="mysql")).reported == []
-    assert run_stack(RDS_FORCE_SSL, rds_pair(None, engine="aurora-postgresql")).reported == []
-    assert len(run_stack(RDS_FORCE_SSL, rds_pair(None, engine="postgres")).reported) == 1
+    assert stack_violations(RDS_FORCE_SSL, rds_pair(None, engine="mysql")).reported == []
+    assert stack_violations(RDS_FORCE_SSL, rds_pair(None, engine="aurora-postgresql")).reported == []
+    assert len(stack_violations(RDS_FORCE_SSL, rds_pair(None, engine="postgres")).reported) == 1
 
 
 def azure_server_with(configuration: dict[str, str] | None) -> list:
@@ -151,18 +133,18 @@ def azure_server_with(configuration: dict[str, str] | None) -> list:
 
 def test_azure_server_requires_secure_transport() -> None:
     assert (
-        run_stack(
+        stack_violations(
             AZURE_POSTGRES_SECURE_TRANSPORT, azure_server_with({"name": "require_secure_transport", "value": "on"})
         ).reported
         == []
     )
-    off = run_stack(
+    off = stack_violations(
         AZURE_POSTGRES_SECURE_TRANSPORT, azure_server_with({"name": "require_secure_transport", "value": "off"})
     )
     assert off.messages == [
         "server lacks require_secure_transport=on: none of its 1 Configuration resource(s) provides it."
     ]
-    other = run_stack(AZURE_POSTGRES_SECURE_TRANSPORT, azure_server_with({"name": "work_mem", "value": "on"}))
+    other = stack_violations(AZURE_POSTGRES_SECURE_TRANSPORT, azure_server_with({"name": "work_mem", "value": "on"}))
     assert len(other.reported) == 1
-    absent = run_stack(AZURE_POSTGRES_SECURE_TRANSPORT, azure_server_with(None))
+    absent = stack_violations(AZURE_POSTGRES_SECURE_TRANSPORT, azure_server_with(None))
     assert absent.messages == ["server lacks require_secure_transport=on: no Configuration in this stack refers to it."]

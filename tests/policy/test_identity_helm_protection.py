@@ -12,7 +12,7 @@ from policy.materialize_policies import fields as f
 from policy.materialize_policies.helm_values import NO_SECRETS_IN_HELM_VALUES, secret_key, secrets_in_values
 from policy.materialize_policies.identity import WORKLOAD_IDENTITY_EXACT_SUBJECT, trust_policy_problems
 from policy.materialize_policies.protection import PROTECT_STATEFUL_RESOURCES, STATEFUL_TYPES
-from tests.policy.harness import Violations, resource_args
+from tests.policy.harness import matches, violations
 
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF"
 SUBJECT = "system:serviceaccount:materialize-main:main"
@@ -54,16 +54,11 @@ def exact(subject: Any = SUBJECT, operator: str = "StringEquals") -> dict[str, A
     ],
 )
 def test_iam_role_trust_names_one_service_account(policy: str, expected: list[str]) -> None:
-    problems = trust_policy_problems(policy)
-    assert len(problems) == len(expected)
-    for problem, fragment in zip(problems, expected, strict=True):
-        assert fragment in problem
+    assert matches(trust_policy_problems(policy), expected)
 
 
 def identity_violations(token: str, props: dict[str, Any]) -> list[str]:
-    report = Violations()
-    WORKLOAD_IDENTITY_EXACT_SUBJECT.validate(resource_args(token, props), report)
-    return report.messages
+    return violations(WORKLOAD_IDENTITY_EXACT_SUBJECT, token, props)
 
 
 def test_iam_role_rule_reports_each_problem_and_ignores_an_absent_policy() -> None:
@@ -155,23 +150,17 @@ def test_secrets_in_values_names_places_never_values() -> None:
 
 @pytest.mark.parametrize("token", [f.HELM_RELEASE, f.HELM_CHART_V4])
 def test_helm_rule_reads_the_values_of_releases_and_charts(token: str) -> None:
-    report = Violations()
-    NO_SECRETS_IN_HELM_VALUES.validate(resource_args(token, {"values": {"db": {"password": "pw"}}}), report)
-    assert report.messages == [
+    assert violations(NO_SECRETS_IN_HELM_VALUES, token, {"values": {"db": {"password": "pw"}}}) == [
         "values.db.password (its key names a credential): put it in a Kubernetes Secret "
         "and reference that from the chart."
     ]
-    clean, absent = Violations(), Violations()
-    NO_SECRETS_IN_HELM_VALUES.validate(resource_args(token, {"values": {"db": {"passwordSecretName": "db"}}}), clean)
-    NO_SECRETS_IN_HELM_VALUES.validate(resource_args(token, {"chart": "x"}), absent)
-    assert clean.reported == absent.reported == []
+    clean = violations(NO_SECRETS_IN_HELM_VALUES, token, {"values": {"db": {"passwordSecretName": "db"}}})
+    absent = violations(NO_SECRETS_IN_HELM_VALUES, token, {"chart": "x"})
+    assert clean == absent == []
 
 
 def protect_violations(token: str, *, protect: bool, config: Any = None, tags: Any = None) -> list[str]:
-    report = Violations()
-    args = resource_args(token, {}, protect=protect, config=config, stack_tags=tags)
-    PROTECT_STATEFUL_RESOURCES.validate(args, report)
-    return report.messages
+    return violations(PROTECT_STATEFUL_RESOURCES, token, {}, protect=protect, config=config, stack_tags=tags)
 
 
 @pytest.mark.parametrize("token", sorted(STATEFUL_TYPES))

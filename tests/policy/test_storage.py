@@ -11,7 +11,7 @@ from policy.materialize_policies import fields as f
 from policy.materialize_policies.encryption import S3_BUCKET_ENCRYPTED
 from policy.materialize_policies.public_access import BUCKET_PUBLIC_ACCESS_BLOCKED, S3_BUCKET_PUBLIC_ACCESS_BLOCKED
 from policy.materialize_policies.transport import S3_BUCKET_TLS_ONLY, TLS_REQUIRED, denies_plain_http
-from tests.policy.harness import Violations, policy_resource, resource_args, stack_args
+from tests.policy.harness import matches, policy_resource, stack_violations, violations
 
 ALL_BLOCKED = {
     "blockPublicAcls": True,
@@ -27,16 +27,6 @@ LOCKED_ACCOUNT = {
     "minimumTlsVersion": "TLS1_2",
     "enableHttpsTrafficOnly": True,
 }
-
-
-def violations(policy: Any, token: str, props: dict[str, Any]) -> list[str]:
-    report = Violations()
-    policy.validate(resource_args(token, props), report)
-    return report.messages
-
-
-def matches(found: list[str], expected: list[str]) -> bool:
-    return len(found) == len(expected) and all(e in m for m, e in zip(found, expected, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -137,12 +127,6 @@ def s3_stack(**companions: dict[str, Any]) -> list:
 ENCRYPTION = {"bucket": "persist-1a2b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
 
 
-def run_stack(policy: Any, resources: list) -> list[str]:
-    report = Violations()
-    policy.validate(stack_args(resources), report)
-    return report.messages
-
-
 @pytest.mark.parametrize(
     ("policy", "token", "good", "bad", "promise"),
     [
@@ -172,29 +156,31 @@ def run_stack(policy: Any, resources: list) -> list[str]:
 )
 def test_every_s3_bucket_has_its_companion(policy: Any, token: str, good: dict, bad: dict, promise: str) -> None:
     kind = token.rsplit(":", 1)[-1]
-    assert run_stack(policy, s3_stack(**{token: good})) == []
-    assert run_stack(policy, s3_stack(**{token: bad})) == [
+    assert stack_violations(policy, s3_stack(**{token: good})).messages == []
+    assert stack_violations(policy, s3_stack(**{token: bad})).messages == [
         f"persist lacks {promise}: none of its 1 {kind} resource(s) provides it."
     ]
-    assert run_stack(policy, s3_stack()) == [f"persist lacks {promise}: no {kind} in this stack refers to it."]
+    assert stack_violations(policy, s3_stack()).messages == [
+        f"persist lacks {promise}: no {kind} in this stack refers to it."
+    ]
     # A companion of another bucket does not count.
     stranger = policy_resource(token, "stranger", good | {"bucket": "someone-else"})
-    assert len(run_stack(policy, [*s3_stack(), stranger])) == 1
+    assert len(stack_violations(policy, [*s3_stack(), stranger]).messages) == 1
 
 
 def test_a_companion_given_the_bucket_name_as_a_string_counts() -> None:
     bucket = s3_stack()[0]
     by_name = policy_resource(f.S3_ENCRYPTION, "sse", ENCRYPTION)
-    assert run_stack(S3_BUCKET_ENCRYPTED, [bucket, by_name]) == []
+    assert stack_violations(S3_BUCKET_ENCRYPTED, [bucket, by_name]).messages == []
 
 
 def test_an_account_wide_public_access_block_covers_every_bucket() -> None:
     account = policy_resource(f.S3_ACCOUNT_PUBLIC_ACCESS_BLOCK, "account", ALL_BLOCKED)
-    assert run_stack(S3_BUCKET_PUBLIC_ACCESS_BLOCKED, [*s3_stack(), account]) == []
+    assert stack_violations(S3_BUCKET_PUBLIC_ACCESS_BLOCKED, [*s3_stack(), account]).messages == []
     partial = policy_resource(f.S3_ACCOUNT_PUBLIC_ACCESS_BLOCK, "account", {"blockPublicAcls": True})
-    assert len(run_stack(S3_BUCKET_PUBLIC_ACCESS_BLOCKED, [*s3_stack(), partial])) == 1
+    assert len(stack_violations(S3_BUCKET_PUBLIC_ACCESS_BLOCKED, [*s3_stack(), partial]).messages) == 1
 
 
 def test_a_tls_only_policy_for_the_wrong_arn_does_not_count() -> None:
     policy = {"policy": tls_only("arn:aws:s3:::another-bucket")}
-    assert len(run_stack(S3_BUCKET_TLS_ONLY, s3_stack(**{f.S3_BUCKET_POLICY: policy}))) == 1
+    assert len(stack_violations(S3_BUCKET_TLS_ONLY, s3_stack(**{f.S3_BUCKET_POLICY: policy})).messages) == 1
