@@ -91,16 +91,8 @@ class ClusterSize(BaseModel):
     memory_limit: Annotated[str, AfterValidator(_bytes)] = Field(alias="memoryLimit", description="Memory limit.")
 
     def chart_values(self) -> dict[str, Any]:
-        """The entry as the chart spells it (snake_case keys)."""
-        return {
-            "workers": self.workers,
-            "scale": self.scale,
-            "cpu_exclusive": self.cpu_exclusive,
-            "cpu_limit": self.cpu_limit,
-            "credits_per_hour": self.credits_per_hour,
-            "disk_limit": self.disk_limit,
-            "memory_limit": self.memory_limit,
-        }
+        """The entry as the chart spells it: the field names are the chart's snake_case keys."""
+        return self.model_dump()
 
 
 def known_sizes(extra: Iterable[str] = ()) -> frozenset[str]:

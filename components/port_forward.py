@@ -59,10 +59,9 @@ def port_forward(
 
     api_client = _api_client(kubeconfig, context)
     try:
-        pod, pod_port = ready_pod_port(
-            client.CoreV1Api(api_client), client.DiscoveryV1Api(api_client), namespace, service, port
-        )
-        with relay(lambda: _open_stream(client.CoreV1Api(api_client), namespace, pod, pod_port)) as address:
+        core = client.CoreV1Api(api_client)
+        pod, pod_port = ready_pod_port(core, client.DiscoveryV1Api(api_client), namespace, service, port)
+        with relay(lambda: _open_stream(core, namespace, pod, pod_port)) as address:
             yield address
     finally:
         api_client.close()

@@ -32,6 +32,7 @@ from pulumi.dynamic import (
 from components.controlplane.catalog import MaterializeCatalog, ReplicaCatalog, ReplicaRecord
 from components.controlplane.connection import SupportSqlError, open_database
 from components.controlplane.replicas import (
+    BILLED_AS_REASON,
     ReplicaSpec,
     expiry_problem,
     format_time,
@@ -67,15 +68,13 @@ def spec_from(props: Mapping[str, Any], name: str | None = None, set_name: str |
     )
 
 
-def _shape_failures(props: Mapping[str, Any], name_key: str = "name") -> list[tuple[str, str]]:
+def _shape_failures(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Rules that need no database and no size list (those are checked when the stack is read)."""
-    failures = name_problems(str(props.get(name_key) or ""), name_key)
+    failures = name_problems(str(props.get("name") or ""))
     if not props.get("cluster"):
         failures.append(("cluster", "must not be empty"))
     if props.get("billedAs") is not None and not props.get("internal", True):
-        failures.append(
-            ("billedAs", "needs internal: true (Materialize accepts BILLED AS only together with INTERNAL)")
-        )
+        failures.append(("billedAs", BILLED_AS_REASON))
     try:
         parse_time(str(props.get("expiresAt")))
     except ValueError as error:
@@ -83,20 +82,36 @@ def _shape_failures(props: Mapping[str, Any], name_key: str = "name") -> list[tu
     return failures
 
 
-def _raise_failures(failures: list[tuple[str, str]]) -> None:
-    if failures:
-        raise SupportRuleError("; ".join(f"{key}: {reason}" for key, reason in failures))
-
-
 def _find(records: list[ReplicaRecord], cluster: str, name: str) -> ReplicaRecord | None:
     return next((r for r in records if r.cluster == cluster and r.name == name), None)
 
 
 class _CatalogProvider(ResourceProvider):
+    # Inputs whose change is applied in place (a change of a REPLACING_KEYS input replaces).
+    updating_keys: tuple[str, ...] = ()
+
     def __init__(self, catalog: ReplicaCatalog | None = None, clock: Callable[[], datetime.datetime] = utc_now) -> None:
         super().__init__()
         self.catalog: ReplicaCatalog = catalog if catalog is not None else MaterializeCatalog()
         self.clock = clock
+
+    def _failures(self, props: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return _shape_failures(props)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, [CheckFailure(key, reason) for key, reason in self._failures(news)])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in REPLACING_KEYS if olds.get(key) != news.get(key)]
+        changed = bool(replaces) or any(olds.get(key) != news.get(key) for key in self.updating_keys)
+        return DiffResult(changes=changed, replaces=replaces, stables=[], delete_before_replace=True)
+
+    def _refuse_broken(self, props: Mapping[str, Any]) -> None:
+        """What check() reports, and a past expiry, refused before any SQL."""
+        failures = self._failures(props)
+        if failures:
+            raise SupportRuleError("; ".join(f"{key}: {reason}" for key, reason in failures))
+        self._refuse_expired(props)
 
     def _refuse_expired(self, props: Mapping[str, Any]) -> None:
         problem = expiry_problem(parse_time(props["expiresAt"]), self.clock())
@@ -113,25 +128,14 @@ class _CatalogProvider(ResourceProvider):
             self.catalog.drop(conn, spec.cluster, spec.name)
             raise
 
-    @staticmethod
-    def _diff(olds: dict[str, Any], news: dict[str, Any], updating: tuple[str, ...]) -> DiffResult:
-        replaces = [key for key in REPLACING_KEYS if olds.get(key) != news.get(key)]
-        changed = bool(replaces) or any(olds.get(key) != news.get(key) for key in updating)
-        return DiffResult(changes=changed, replaces=replaces, stables=[], delete_before_replace=True)
-
 
 class SupportReplicaProvider(_CatalogProvider):
     """One temporary replica: inputs cluster, name, size, billedAs, internal, expiresAt, ticket, connection."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return CheckResult(news, [CheckFailure(key, reason) for key, reason in _shape_failures(news)])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return self._diff(olds, news, REPLICA_UPDATING_KEYS)
+    updating_keys = REPLICA_UPDATING_KEYS
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        _raise_failures(_shape_failures(props))
-        self._refuse_expired(props)
+        self._refuse_broken(props)
         spec = spec_from(props)
         with open_database(props["connection"]) as conn:
             if _find(self.catalog.replicas(conn), spec.cluster, spec.name) is not None:
@@ -189,8 +193,9 @@ class SupportReplicaProvider(_CatalogProvider):
 class ReplicaSetProvider(_CatalogProvider):
     """Replicas <set>-1 ... <set>-<replicationFactor> of one cluster, sharing size, billing and expiry."""
 
-    @staticmethod
-    def _failures(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    updating_keys = SET_UPDATING_KEYS
+
+    def _failures(self, props: Mapping[str, Any]) -> list[tuple[str, str]]:
         failures = _shape_failures(props)
         factor = props.get("replicationFactor")
         # The wire format has only doubles: 2.0 is a whole number of replicas.
@@ -199,12 +204,6 @@ class ReplicaSetProvider(_CatalogProvider):
         elif props.get("members") != member_names(str(props.get("name")), int(factor)):
             failures.append(("members", "must be <set>-1 ... <set>-<replicationFactor>"))
         return failures
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return CheckResult(news, [CheckFailure(key, reason) for key, reason in self._failures(news)])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return self._diff(olds, news, SET_UPDATING_KEYS)
 
     @staticmethod
     def _number(set_name: str, name: str) -> int:
@@ -225,8 +224,7 @@ class ReplicaSetProvider(_CatalogProvider):
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        _raise_failures(self._failures(props))
-        self._refuse_expired(props)
+        self._refuse_broken(props)
         cluster, set_name = props["cluster"], props["name"]
         with open_database(props["connection"]) as conn:
             records = self.catalog.replicas(conn)

@@ -88,6 +88,12 @@ class ReplicaSpec:
     def marker(self) -> Marker:
         return Marker(self.expires_at, self.set_name, self.ticket)
 
+    def problems(self, known_sizes: Collection[str]) -> list[tuple[str, str]]:
+        """(key, reason) for every rule the replica breaks: its name's, then spec_problems."""
+        return name_problems(self.name) + spec_problems(
+            self.cluster, self.size, self.billed_as, self.internal, known_sizes
+        )
+
 
 def format_time(moment: datetime.datetime) -> str:
     """RFC 3339 in UTC with a Z, the one spelling used in markers and outputs."""

@@ -18,7 +18,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from components.controlplane.provider import ReplicaSetProvider, SupportReplicaProvider
-from components.controlplane.replicas import ReplicaSpec, format_time, member_names, name_problems, spec_problems
+from components.controlplane.replicas import ReplicaSpec, format_time, member_names
 from components.controlplane.settings import SupportSettings
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -46,8 +46,7 @@ def _checked_props(
 ) -> dict[str, Any]:
     """The inputs shared by replicas and sets, once the replica rules pass."""
     # Settings report these with their config keys first; this guards direct use in code.
-    problems = (problems or []) + name_problems(spec.name)
-    problems += spec_problems(spec.cluster, spec.size, spec.billed_as, spec.internal, known_sizes)
+    problems = (problems or []) + spec.problems(known_sizes)
     if problems:
         details = "; ".join(f"{key}: {reason}" for key, reason in problems)
         raise ValueError(f"{kind} {spec.cluster}.{spec.name}: {details}")
@@ -135,21 +134,17 @@ class SupportReplicas(pulumi.ComponentResource):
         self.replicas: dict[str, SupportReplica] = {}
         self.replica_sets: dict[str, ReplicaSet] = {}
         for entry in settings.replicas:
-            spec = ReplicaSpec(
-                entry.cluster, entry.name, entry.size, entry.expires_at, entry.billed_as, entry.internal,
-                ticket=settings.ticket,
-            )  # fmt: skip
             self.replicas[f"{entry.cluster}.{entry.name}"] = SupportReplica(
-                resource_name("replica", entry.cluster, entry.name), spec, connection, settings.sizes, child
+                resource_name("replica", entry.cluster, entry.name),
+                entry.spec(settings.ticket),
+                connection,
+                settings.sizes,
+                child,
             )
         for entry in settings.replica_sets:
-            spec = ReplicaSpec(
-                entry.cluster, entry.name, entry.size, entry.expires_at, entry.billed_as, entry.internal,
-                set_name=entry.name, ticket=settings.ticket,
-            )  # fmt: skip
             self.replica_sets[f"{entry.cluster}.{entry.name}"] = ReplicaSet(
                 resource_name("set", entry.cluster, entry.name),
-                spec,
+                entry.spec(settings.ticket),
                 entry.replication_factor,
                 connection,
                 settings.sizes,

@@ -9,6 +9,7 @@ secret's) and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_val
 
 from components.cluster_sizes import SizeName, known_sizes
 from components.controlplane.connection import INTERNAL_SQL_PORT, INTERNAL_USERS
-from components.controlplane.replicas import format_time, member_names, name_problems, spec_problems
+from components.controlplane.replicas import ReplicaSpec, format_time, member_names
 from components.kubeconfig import is_kubeconfig_content
 from components.settings import PROJECT, Settings, StrictModel
 from components.settings.base import DnsLabel
@@ -88,6 +89,11 @@ class _Replicas(StrictModel):
     def expires(self) -> str:
         return format_time(self.expires_at)
 
+    def spec(self, ticket: str | None) -> ReplicaSpec:
+        return ReplicaSpec(
+            self.cluster, self.name, self.size, self.expires_at, self.billed_as, self.internal, ticket=ticket
+        )
+
 
 class ReplicaSettings(_Replicas):
     """One temporary replica."""
@@ -101,6 +107,10 @@ class ReplicaSetSettings(_Replicas):
     @property
     def members(self) -> list[str]:
         return member_names(self.name, self.replication_factor)
+
+    def spec(self, ticket: str | None) -> ReplicaSpec:
+        """The members' shared spec; their markers name the set."""
+        return dataclasses.replace(super().spec(ticket), set_name=self.name)
 
 
 class SupportSettings(StrictModel):
@@ -194,9 +204,7 @@ def _replica_problems(support: SupportSettings) -> list[str]:
     for group, entries in (("replicas", support.replicas), ("replicaSets", support.replica_sets)):
         for index, entry in enumerate(entries):
             key = f"support.{group}[{index}]"
-            found = name_problems(entry.name) + spec_problems(
-                entry.cluster, entry.size, entry.billed_as, entry.internal, sizes
-            )
+            found = entry.spec(support.ticket).problems(sizes)
             problems += [f"{PROJECT}:{key}.{field}: {reason}" for field, reason in found]
             if isinstance(entry, ReplicaSetSettings):
                 # The set's own name counts too: it may not be a replica's name.
