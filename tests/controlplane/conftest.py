@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 import pytest
 from psycopg import sql
 
 from components.cluster_sizes import CHART_SIZE_NAMES
+from components.controlplane.catalog import ReplicaRecord
 from tests.controlplane import standin
 from tests.support.postgres_server import PostgresServer
 from tests.support.pytest_services import throwaway_postgres
 
 CLUSTERS = ["quickstart", "analytics", 'Odd "Cluster" ü']
 EXTRA_SIZE = "support-free"
+# The providers' and commands' "now" in the tests.
+NOW = datetime.datetime(2026, 9, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def clock() -> datetime.datetime:
+    return NOW
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,15 @@ class StandIn:
             user=user, password=self.passwords[user] if password is None else password, sslmode="disable"
         )
         return {"url": url}
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """An autocommit connection as mz_system, to arrange or inspect the catalog behind the code's back."""
+        return psycopg.connect(self.connection()["url"], autocommit=True)
+
+    def replicas(self) -> list[ReplicaRecord]:
+        """What the catalog holds, read as mz_system."""
+        with self.connect() as conn:
+            return standin.PostgresStandInCatalog().replicas(conn)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from components.controlplane.catalog import MaterializeCatalog, ReplicaRecord
 from components.controlplane.connection import open_database
 from components.controlplane.expiry import reconcile
 from components.controlplane.provider import ReplicaSetProvider, SupportReplicaProvider
-from components.controlplane.replicas import member_names
+from components.controlplane.replicas import format_time, member_names
 from tools.support import cli
 
 URL = os.environ.get("MATERIALIZE_SUPPORT_TEST_URL")
@@ -76,8 +76,8 @@ def props(cluster: str, name: str, expires: str, **more: Any) -> dict[str, Any]:
 
 
 def test_support_replicas_on_a_real_materialize(cluster: str) -> None:
-    soon = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    soon = format_time(datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1))
+    later = format_time(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2))
     replicas = SupportReplicaProvider()
     name = 'Support "Boost" ü'
 
@@ -89,7 +89,7 @@ def test_support_replicas_on_a_real_materialize(cluster: str) -> None:
     assert replicas.read(created.id, created.outs).outs == created.outs
 
     replicas.update(created.id, created.outs, {**created.outs, "expiresAt": later})
-    assert replicas_of(cluster)[name].marker.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") == later  # type: ignore[union-attr]
+    assert format_time(replicas_of(cluster)[name].marker.expires_at) == later  # type: ignore[union-attr]
 
     sets = ReplicaSetProvider()
     set_props = props(cluster, "burst", soon, replicationFactor=2, members=member_names("burst", 2))

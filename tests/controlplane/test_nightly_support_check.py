@@ -8,29 +8,21 @@ that is what the nightly itself exercises.
 
 from __future__ import annotations
 
-import datetime
 import re
 
-import psycopg
 import pytest
 
 from components.controlplane.connection import SupportSqlError
 from components.controlplane.replicas import ReplicaSpec, name_problems
-from tests.controlplane.conftest import StandIn
+from tests.controlplane.conftest import NOW, StandIn, clock
 from tests.controlplane.standin import PostgresStandInCatalog
 from tools.nightly.support_check import BILLED_AS, CLUSTER, SIZE, replica_name, run_support_check
 
-NOW = datetime.datetime(2026, 9, 1, 12, 0, tzinfo=datetime.UTC)
 RUN_ID = "20260901T0300-42-1"
 
 
-def clock() -> datetime.datetime:
-    return NOW
-
-
 def names_in(stand_in: StandIn, cluster: str) -> list[str]:
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
-        return [r.name for r in PostgresStandInCatalog().replicas(conn) if r.cluster == cluster]
+    return [r.name for r in stand_in.replicas() if r.cluster == cluster]
 
 
 def test_the_check_creates_reads_expires_and_leaves_nothing(stand_in: StandIn) -> None:
@@ -44,7 +36,7 @@ def test_the_check_creates_reads_expires_and_leaves_nothing(stand_in: StandIn) -
 
 
 def test_a_leftover_of_an_earlier_attempt_does_not_block_the_check(stand_in: StandIn) -> None:
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         PostgresStandInCatalog().create(conn, ReplicaSpec(CLUSTER, replica_name(RUN_ID), SIZE, NOW))
     assert replica_name(RUN_ID) in names_in(stand_in, CLUSTER)
 

@@ -11,21 +11,15 @@ import dataclasses
 import datetime
 from typing import Any
 
-import psycopg
 import pytest
 
 from components.controlplane.connection import SupportSqlError
 from components.controlplane.provider import ReplicaSetProvider, SupportReplicaProvider, SupportRuleError
 from components.controlplane.replicas import Marker, ReplicaSpec, member_names
-from tests.controlplane.conftest import StandIn
+from tests.controlplane.conftest import NOW, StandIn, clock
 from tests.controlplane.standin import PostgresStandInCatalog
 
-NOW = datetime.datetime(2026, 9, 1, 12, 0, tzinfo=datetime.UTC)
 LATER = "2026-10-01T00:00:00Z"
-
-
-def clock() -> datetime.datetime:
-    return NOW
 
 
 def replica_props(stand_in: StandIn, **overrides: Any) -> dict[str, Any]:
@@ -60,8 +54,7 @@ def sets_provider() -> ReplicaSetProvider:
 
 def catalog_state(stand_in: StandIn) -> dict[str, Any]:
     """What the catalog holds, read as mz_system: qualified name -> record."""
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
-        return {r.qualified_name: r for r in PostgresStandInCatalog().replicas(conn)}
+    return {r.qualified_name: r for r in stand_in.replicas()}
 
 
 def test_create_then_read_reports_what_the_catalog_holds(stand_in: StandIn) -> None:
@@ -83,7 +76,7 @@ def test_create_then_read_reports_what_the_catalog_holds(stand_in: StandIn) -> N
 def test_a_replica_dropped_out_of_band_reads_as_gone_and_delete_is_idempotent(stand_in: StandIn) -> None:
     provider = replicas_provider()
     created = provider.create(replica_props(stand_in))
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         PostgresStandInCatalog().drop(conn, "quickstart", "support_boost")
 
     gone = provider.read(created.id, created.outs)
@@ -95,7 +88,7 @@ def test_a_replica_dropped_out_of_band_reads_as_gone_and_delete_is_idempotent(st
 def test_a_replica_recreated_by_hand_under_the_same_name_is_not_adopted_or_dropped(stand_in: StandIn) -> None:
     provider = replicas_provider()
     created = provider.create(replica_props(stand_in))
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         catalog = PostgresStandInCatalog()
         catalog.drop(conn, "quickstart", "support_boost")
         catalog.create(conn, ReplicaSpec("quickstart", "support_boost", "25cc", NOW))
@@ -109,7 +102,7 @@ def test_read_reports_drift_that_the_next_diff_acts_on(stand_in: StandIn) -> Non
     provider = replicas_provider()
     props = replica_props(stand_in)
     created = provider.create(props)
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         # Someone replaced the marker with a comment of their own.
         PostgresStandInCatalog().set_comment(conn, "quickstart", "support_boost", "a note someone wrote")
 
@@ -251,7 +244,7 @@ def test_a_set_reads_back_its_members_and_notices_a_missing_one(stand_in: StandI
     created = provider.create(props)
     assert provider.read(created.id, created.outs).outs == {**created.outs, "replicationFactor": 2}
 
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         PostgresStandInCatalog().drop(conn, "analytics", "burst-2")
     read = provider.read(created.id, created.outs)
     assert read.outs["members"] == ["burst-1"]

@@ -11,20 +11,12 @@ import datetime
 import io
 from typing import Any
 
-import psycopg
-
 from components.controlplane.expiry import reconcile
 from components.controlplane.provider import ReplicaSetProvider, SupportReplicaProvider
 from components.controlplane.replicas import ReplicaSpec, member_names
-from tests.controlplane.conftest import StandIn
+from tests.controlplane.conftest import NOW, StandIn, clock
 from tests.controlplane.standin import PostgresStandInCatalog
 from tools.support import cli
-
-NOW = datetime.datetime(2026, 9, 1, 12, 0, tzinfo=datetime.UTC)
-
-
-def clock() -> datetime.datetime:
-    return NOW
 
 
 def populate(stand_in: StandIn) -> None:
@@ -44,15 +36,14 @@ def populate(stand_in: StandIn) -> None:
         {"cluster": "analytics", "name": "burst", "size": "200cc", "billedAs": "support-free", **common,
          "expiresAt": "2026-09-01T12:30:00Z", "replicationFactor": 2, "members": member_names("burst", 2)}
     )  # fmt: skip
-    with psycopg.connect(connection["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         catalog = PostgresStandInCatalog()
         catalog.create(conn, ReplicaSpec("analytics", "by_hand", "25cc", NOW))  # internal, no marker
         catalog.create(conn, ReplicaSpec("analytics", "r1", "25cc", NOW, internal=False))  # the customer's own
 
 
 def names(stand_in: StandIn) -> set[str]:
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
-        return {r.qualified_name for r in PostgresStandInCatalog().replicas(conn)}
+    return {r.qualified_name for r in stand_in.replicas()}
 
 
 ALL = {
@@ -68,7 +59,7 @@ ALL = {
 def test_reconcile_drops_only_what_has_expired(stand_in: StandIn) -> None:
     populate(stand_in)
     later = NOW + datetime.timedelta(hours=2)
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         rehearsal = reconcile(conn, PostgresStandInCatalog(), later, dry_run=True)
         assert {r.qualified_name for r in rehearsal.expired} == {
             "quickstart.old",
@@ -85,7 +76,7 @@ def test_reconcile_drops_only_what_has_expired(stand_in: StandIn) -> None:
 
 def test_nothing_expires_before_its_time(stand_in: StandIn) -> None:
     populate(stand_in)
-    with psycopg.connect(stand_in.connection()["url"], autocommit=True) as conn:
+    with stand_in.connect() as conn:
         result = reconcile(conn, PostgresStandInCatalog(), NOW)
     assert result.expired == []
     assert names(stand_in) == ALL
