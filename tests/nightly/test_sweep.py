@@ -92,6 +92,17 @@ def test_a_dry_run_touches_nothing() -> None:
     assert backend.calls == []
 
 
+def test_an_org_qualified_name_is_aged_by_the_stack_name_it_carries() -> None:
+    # Some backends list "org/project/stack"; the start time is in the last part.
+    backend = FakeBackend([summary("acme/materialize/ci-aws-20250101t0300-77-1")])
+    items, _ = run(backend)
+    assert items["ci-aws-20250101t0300-77-1"][0] == "destroyed"
+    assert backend.calls[-2:] == [
+        ("destroy", "ci-aws-20250101t0300-77-1"),
+        ("remove", "ci-aws-20250101t0300-77-1", "safe"),
+    ]
+
+
 def test_a_ci_stack_of_unknown_age_is_not_guessed_at() -> None:
     backend = FakeBackend([summary("ci-handmade"), summary("ci-old-by-update", last_update=NOW - timedelta(days=2))])
     items, _ = run(backend)

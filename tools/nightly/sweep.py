@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from tools.nightly.lifecycle import summarize_error
-from tools.nightly.naming import STACK_PREFIX, parse_stack_name
+from tools.nightly.naming import STACK_PREFIX, CiStack, parse_stack_name
 from tools.nightly.retry import RetryPolicy, with_retries
 from tools.nightly.targets import TARGETS
 
@@ -70,14 +70,12 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def last_sign_of_life(summary: Any) -> datetime | None:
-    parsed = parse_stack_name(summary.name)
-    moments = [m for m in (parsed.started_at if parsed else None, _as_utc(summary.last_update)) if m is not None]
+def last_sign_of_life(parsed: CiStack | None, last_update: datetime | None) -> datetime | None:
+    moments = [m for m in (parsed.started_at if parsed else None, _as_utc(last_update)) if m is not None]
     return max(moments) if moments else None
 
 
-def _state_dies_with_runner(stack: str) -> bool:
-    parsed = parse_stack_name(stack)
+def _state_dies_with_runner(parsed: CiStack | None) -> bool:
     target = next((t for t in TARGETS if parsed is not None and t.name == parsed.target), None)
     return target is not None and not target.resources_outlive_runner
 
@@ -103,7 +101,7 @@ def sweep(
         if targets is not None and (parsed is None or parsed.target not in targets):
             # Another target's stack: this job may not even hold credentials for its cloud.
             continue
-        item = _sweep_one(backend, summary, name, now, older_than, dry_run, retry, sleep)
+        item = _sweep_one(backend, summary, name, parsed, now, older_than, dry_run, retry, sleep)
         progress(f"[sweep] {name}: {item.outcome} ({item.detail})")
         items.append(item)
     return items
@@ -113,6 +111,7 @@ def _sweep_one(
     backend: SweepBackend,
     summary: Any,
     name: str,
+    parsed: CiStack | None,
     now: datetime,
     older_than: timedelta,
     dry_run: bool,
@@ -121,7 +120,7 @@ def _sweep_one(
 ) -> SweepItem:
     if summary.update_in_progress:
         return SweepItem(name, "skipped", "an update is in progress")
-    alive = last_sign_of_life(summary)
+    alive = last_sign_of_life(parsed, summary.last_update)
     if alive is None:
         return SweepItem(name, "skipped", "age unknown: no start time in its name and no recorded update")
     age = now - alive
@@ -139,7 +138,7 @@ def _sweep_one(
     try:
         with_retries(lambda: backend.destroy(name), retry, sleep)
     except Exception as error:
-        if not _state_dies_with_runner(name):
+        if not _state_dies_with_runner(parsed):
             return SweepItem(name, "failed", f"{restore_note}destroy failed: {summarize_error(error)}")
         # Its cluster died with the CI machine that ran it: only the state is left to drop.
         try:
