@@ -21,7 +21,7 @@ import pulumi
 
 from tools.offline.evaluate import Evaluation, evaluate
 from tools.offline.mocks import Registered
-from tools.stack_files import ROOT, read_stack_config
+from tools.stack_files import ROOT, read_stack_config, stack_names
 
 LICENSE_PLACEHOLDER = "offline-plan-placeholder-license-key"
 
@@ -150,11 +150,7 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     )
     args = parser.parse_args(argv)
     secrets = dict(item.split("=", 1) for item in args.secret)
-    stacks = (
-        sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
-        if args.all
-        else [args.stack]
-    )
+    stacks = stack_names(root) if args.all else [args.stack]
     failed = False
     for stack in stacks:
         try:

@@ -45,13 +45,15 @@ def _has_secure(value: Any) -> bool:
     return False
 
 
+def stack_names(root: Path = ROOT) -> list[str]:
+    """Every stack with a file stacks/Pulumi.<stack>.yaml, sorted."""
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
+
+
 def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
     path = root / "stacks" / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        available = sorted(
-            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml")
-        )
-        raise FileNotFoundError(f"no stack file {path.relative_to(root)}; stacks: {', '.join(available)}")
+        raise FileNotFoundError(f"no stack file {path.relative_to(root)}; stacks: {', '.join(stack_names(root))}")
     document = yaml.safe_load(path.read_text()) or {}
     values: dict[str, Any] = {}
     encrypted: set[str] = set()

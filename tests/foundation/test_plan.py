@@ -7,18 +7,13 @@ from pathlib import Path
 import pytest
 
 from tools import plan
-from tools.stack_files import ROOT
-
-
-def example_stacks() -> list[str]:
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
-
+from tools.stack_files import ROOT, read_stack_config, stack_names
 
 # Support stacks (control plane) install nothing: they add replicas to an instance.
 SUPPORT_STACKS = {"support"}
 
 
-@pytest.mark.parametrize("stack", example_stacks())
+@pytest.mark.parametrize("stack", stack_names())
 def test_every_example_stack_plans_offline(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main(["--stack", stack]) == 0
     out = capsys.readouterr().out
@@ -34,9 +29,7 @@ def test_every_example_stack_plans_offline(stack: str, capsys: pytest.CaptureFix
 
 
 def test_support_stack_files_are_support_stacks() -> None:
-    from tools.stack_files import read_stack_config
-
-    for stack in example_stacks():
+    for stack in stack_names():
         assert ("support" in read_stack_config(stack).values) == (stack in SUPPORT_STACKS), stack
 
 
