@@ -61,7 +61,8 @@ S3_ENCRYPTION_QUERY_PARAMETERS: tuple[str, ...] = (
 
 AZURE_BLOB_SUFFIX = "blob.core.windows.net"
 
-# The placeholder other parts of the project substitute per instance.
+# Placeholder a URL (persist or metadata) may carry so one URL serves several
+# instances; it is replaced by each instance's name.
 INSTANCE_PLACEHOLDER = "{instance}"
 
 # Characters the Rust `url` crate percent-encodes in the path of a URL with a

@@ -7,9 +7,10 @@ Pulumi config into `Settings` or into one clean error, before any resource is
 registered.
 """
 
+from components.persist_url import INSTANCE_PLACEHOLDER
 from components.settings.aws import AwsSettings, has_local_nvme
 from components.settings.azure import AzureSettings
-from components.settings.base import CLOUD_TARGETS, INSTANCE_PLACEHOLDER, PROJECT, TARGETS, StrictModel
+from components.settings.base import CLOUD_TARGETS, PROJECT, StrictModel
 from components.settings.gcp import GcpSettings, machine_family
 from components.settings.instance import Exposure, InstanceSettings, Resources
 from components.settings.loading import SECRET_KEYS, load_settings, pulumi_config_type, read_pulumi_config
@@ -22,7 +23,6 @@ __all__ = [
     "INSTANCE_PLACEHOLDER",
     "PROJECT",
     "SECRET_KEYS",
-    "TARGETS",
     "AwsSettings",
     "AzureSettings",
     "CertManagerSettings",

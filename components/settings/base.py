@@ -18,10 +18,7 @@ from components.versions import (
 )
 
 PROJECT = "materialize"
-TARGETS = ("local", "byo", "aws", "gcp", "azure")
 CLOUD_TARGETS = ("aws", "gcp", "azure")
-# Placeholder a URL may carry so one URL serves several instances.
-INSTANCE_PLACEHOLDER = "{instance}"
 
 # Instance names become Kubernetes object names with suffixes such as
 # "-balancerd-lb", which must stay within the 63-character label limit.

@@ -22,17 +22,12 @@ from pydantic import (
 
 from components.kubeconfig import is_kubeconfig_content
 from components.metadata_url import parse_metadata_url
-from components.persist_url import parse_persist_url
-from components.settings.base import INSTANCE_PLACEHOLDER, PROJECT
+from components.persist_url import INSTANCE_PLACEHOLDER, parse_persist_url
+from components.settings.base import PROJECT
 from components.settings.model import Settings
 
 # Keys whose values are Pulumi secrets: never shown in errors, never plain text.
 SECRET_KEYS = frozenset({"licenseKey", "kubeconfig", "metadataBackendUrl", "persistBackendUrl"})
-
-
-def config_keys() -> list[str]:
-    """Every top-level config key a stack may set, in declaration order."""
-    return [info.alias or name for name, info in Settings.model_fields.items()]
 
 
 def pulumi_config_type(annotation: Any) -> str | None:
@@ -137,12 +132,11 @@ def load_settings(config: Mapping[str, Any], secret_keys: frozenset[str] = froze
     in plain text is refused so it never lands unencrypted in a stack file.
     """
     raw = decode_config(Settings, config)
-    problems: list[str] = []
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise pulumi.RunError(report(validation_problems(error, Settings, SECRET_KEYS))) from None
-    problems += _check_secret_values(settings, secret_keys)
+    problems = _check_secret_values(settings, secret_keys)
     if problems:
         raise pulumi.RunError(report(problems))
     return settings

@@ -19,6 +19,8 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
+from components.kubeconfig import is_kubeconfig_content
+
 DEFAULT_CLASS_ANNOTATIONS = (
     "storageclass.kubernetes.io/is-default-class",
     "storageclass.beta.kubernetes.io/is-default-class",
@@ -67,7 +69,7 @@ class KubeClient:
     def from_kubeconfig(cls, kubeconfig: str, context: str | None, timeout: float) -> KubeClient:
         """Load exactly this kubeconfig (a path or the file's contents)."""
         try:
-            if "\n" in kubeconfig or kubeconfig.lstrip().startswith(("{", "apiVersion")):
+            if is_kubeconfig_content(kubeconfig):
                 api = _client_from_contents(kubeconfig, context)
             else:
                 path = os.path.expanduser(kubeconfig)

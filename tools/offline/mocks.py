@@ -23,14 +23,6 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from tools.offline.stable import stable_hex
 
-# The wire encoding of a secret: {_SIG: _SECRET_VALUE, "value": ...}.
-_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-_stable_hex = stable_hex
-
 
 @dataclass
 class Registered:
@@ -58,7 +50,7 @@ class Registered:
 def _plain_and_secrets(value: Any, path: str, secrets: set[str]) -> Any:
     """Unwrap the wire form of a property, collecting the paths that are secret."""
     if isinstance(value, dict):
-        if value.get(_SIG) == _SECRET_VALUE:
+        if rpc.is_rpc_secret(value):
             secrets.add(path)
             return _plain_and_secrets(value.get("value"), path, secrets)
         return {k: _plain_and_secrets(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
@@ -97,8 +89,8 @@ def _mark_secret(state: dict[str, Any], path: str) -> None:
 def _k8s_object(args: pulumi_mocks.MockResourceArgs, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     state = copy.deepcopy(dict(args.inputs))
     metadata = dict(state.get("metadata") or {})
-    metadata.setdefault("name", f"{args.name}-{_stable_hex(args.name, length=8)}")
-    metadata["uid"] = f"{_stable_hex(args.name, 'uid', length=8)}-0000-4000-8000-{_stable_hex(args.name, length=12)}"
+    metadata.setdefault("name", f"{args.name}-{stable_hex(args.name, length=8)}")
+    metadata["uid"] = f"{stable_hex(args.name, 'uid', length=8)}-0000-4000-8000-{stable_hex(args.name, length=12)}"
     metadata["resourceVersion"] = "1"
     metadata["creationTimestamp"] = "2026-01-01T00:00:00Z"
     state["metadata"] = metadata
@@ -113,12 +105,10 @@ def _k8s_id(state: Mapping[str, Any]) -> str:
 
 def _service(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     spec = dict(args.inputs.get("spec") or {})
-    spec["clusterIP"] = "10.96.0." + str(int(_stable_hex(args.name, length=2), 16) % 250 + 2)
+    spec["clusterIP"] = "10.96.0." + str(int(stable_hex(args.name, length=2), 16) % 250 + 2)
     status: dict[str, Any] = {"loadBalancer": {}}
     if spec.get("type") == "LoadBalancer":
-        status["loadBalancer"] = {
-            "ingress": [{"hostname": f"{args.name}-{_stable_hex(args.name)}.lb.example.internal"}]
-        }
+        status["loadBalancer"] = {"ingress": [{"hostname": f"{args.name}-{stable_hex(args.name)}.lb.example.internal"}]}
     return _k8s_object(args, {"spec": spec, "status": status})
 
 
@@ -147,7 +137,7 @@ def _materialize(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
         args,
         {
             "status": {
-                "resourceId": _stable_hex(args.name, length=6),
+                "resourceId": stable_hex(args.name, length=6),
                 "activeGeneration": 1,
                 "conditions": [{"type": "UpToDate", "status": "True", "reason": "Applied"}],
             }
@@ -161,8 +151,8 @@ def _ready_condition(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
 
 def _random_password(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     length = int(args.inputs.get("length", 16))
-    result = (_stable_hex(args.name, "password", length=64) * 2)[:length]
-    return {**args.inputs, "result": result, "bcryptHash": "$2a$10$" + _stable_hex(result, length=53)}
+    result = (stable_hex(args.name, "password", length=64) * 2)[:length]
+    return {**args.inputs, "result": result, "bcryptHash": "$2a$10$" + stable_hex(result, length=53)}
 
 
 _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = {
@@ -189,8 +179,8 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
                 "currentReplicas": 1,
                 "updatedReplicas": 1,
                 "availableReplicas": 1,
-                "currentRevision": f"{a.name}-{_stable_hex(a.name, 'revision', length=10)}",
-                "updateRevision": f"{a.name}-{_stable_hex(a.name, 'revision', length=10)}",
+                "currentRevision": f"{a.name}-{stable_hex(a.name, 'revision', length=10)}",
+                "updateRevision": f"{a.name}-{stable_hex(a.name, 'revision', length=10)}",
                 "collisionCount": 0,
             }
         },
@@ -262,7 +252,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
         state = build(args)
         if args.typ.startswith("kubernetes:") and "metadata" in state:
             return _k8s_id(state), state
-        return f"{args.name}-{_stable_hex(args.typ, args.name, length=8)}", state
+        return f"{args.name}-{stable_hex(args.typ, args.name, length=8)}", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.calls.append(args)
