@@ -15,13 +15,8 @@ def run(url: str, timeout: float = 5) -> list[Check]:
     return list(check_blob(url, "blob[main]", timeout))
 
 
-def url_for(server: S3Server, bucket: str, user: str = "full", prefix: str = "materialize/main") -> str:
-    key, secret = server.credentials(user)
-    return s3_persist_url(bucket, prefix, server.region, server.endpoint, key, secret)
-
-
 def test_healthy_round_trip_leaves_nothing_behind(s3_server: S3Server, s3_bucket: str) -> None:
-    checks = run(url_for(s3_server, s3_bucket))
+    checks = run(s3_server.persist_url(s3_bucket))
     assert [check.status for check in checks] == [Status.OK, Status.OK], [c.line() for c in checks]
     assert "path-style" in checks[0].message
     assert "write, read, list and delete under s3://" in checks[1].message
@@ -30,7 +25,7 @@ def test_healthy_round_trip_leaves_nothing_behind(s3_server: S3Server, s3_bucket
 
 
 def test_missing_bucket(s3_server: S3Server) -> None:
-    checks = run(url_for(s3_server, "no-such-bucket"))
+    checks = run(s3_server.persist_url("no-such-bucket"))
     assert checks[-1].status is Status.FAIL
     assert "bucket 'no-such-bucket' does not exist" in checks[-1].message
 
@@ -50,7 +45,7 @@ def test_wrong_secret(s3_server: S3Server, s3_bucket: str) -> None:
 
 
 def test_no_write_permission(s3_server: S3Server, s3_bucket: str) -> None:
-    checks = run(url_for(s3_server, s3_bucket, user="readonly"))
+    checks = run(s3_server.persist_url(s3_bucket, user="readonly"))
     assert checks[-1].status is Status.FAIL
     assert "access denied: cannot write" in checks[-1].message
     assert "s3:PutObject" in (checks[-1].fix or "")
@@ -59,7 +54,7 @@ def test_no_write_permission(s3_server: S3Server, s3_bucket: str) -> None:
 def test_cleans_up_when_a_later_step_fails(s3_server: S3Server, s3_bucket: str) -> None:
     # This user may write, read and delete, but not list: the list step fails
     # after the object exists, and the doctor must still remove it.
-    checks = run(url_for(s3_server, s3_bucket, user="nolist"))
+    checks = run(s3_server.persist_url(s3_bucket, user="nolist"))
     assert checks[-1].status is Status.FAIL
     assert "access denied: cannot list" in checks[-1].message
     assert s3_server.object_keys(s3_bucket) == []
@@ -73,7 +68,7 @@ def test_unreachable_endpoint(s3_bucket: str, s3_server: S3Server) -> None:
 
 
 def test_unknown_parameter_fails_before_any_request(s3_server: S3Server, s3_bucket: str) -> None:
-    checks = run(url_for(s3_server, s3_bucket) + "&sse=aws:kms")
+    checks = run(s3_server.persist_url(s3_bucket) + "&sse=aws:kms")
     assert [check.status for check in checks] == [Status.FAIL]
     assert "sse" in checks[0].message and "endpoint, region, role_arn" in checks[0].message
     assert s3_server.secret_access_key not in checks[0].line()
@@ -82,7 +77,7 @@ def test_unknown_parameter_fails_before_any_request(s3_server: S3Server, s3_buck
 def test_objects_go_where_materialize_puts_them(s3_server: S3Server, s3_bucket: str) -> None:
     # A user that may not delete leaves the test object behind, which shows
     # its key and that the doctor says so instead of failing silently.
-    checks = run(url_for(s3_server, s3_bucket, user="nodelete", prefix="mz/objects"))
+    checks = run(s3_server.persist_url(s3_bucket, user="nodelete", prefix="mz/objects"))
     assert checks[-2].status is Status.FAIL
     assert "access denied: cannot delete" in checks[-2].message
     assert checks[-1].status is Status.WARN
@@ -97,7 +92,7 @@ def test_objects_go_where_materialize_puts_them(s3_server: S3Server, s3_bucket: 
     [("", "no prefix"), ("mz/main/", "ends with '/'")],
 )
 def test_suspicious_prefixes_warn(s3_server: S3Server, s3_bucket: str, prefix: str, warning: str) -> None:
-    checks = run(url_for(s3_server, s3_bucket, prefix=prefix))
+    checks = run(s3_server.persist_url(s3_bucket, prefix=prefix))
     assert any(check.status is Status.WARN and warning in check.message for check in checks)
     assert checks[-1].status is Status.OK
     assert s3_server.object_keys(s3_bucket) == []

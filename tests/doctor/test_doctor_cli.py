@@ -13,7 +13,6 @@ from urllib.parse import quote, quote_plus
 import pytest
 from psycopg import sql
 
-from components.persist_url import s3_persist_url
 from tests.support.net import free_port
 from tests.support.postgres_server import PostgresServer
 from tests.support.s3_server import S3Server
@@ -26,12 +25,6 @@ ISOLATION = {
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",
 }
-
-
-def persist_url(server: S3Server, bucket: str, prefix: str = "materialize/main") -> str:
-    return s3_persist_url(
-        bucket, prefix, server.region, server.endpoint, server.access_key_id, server.secret_access_key
-    )
 
 
 def run_main(argv: list[str], environ: dict[str, str]) -> tuple[int, str]:
@@ -52,7 +45,7 @@ def fail_lines(output: str) -> list[str]:
 def healthy_env(postgres_server: PostgresServer, s3_server: S3Server, s3_bucket: str) -> dict[str, str]:
     return {
         "MZ_METADATA_BACKEND_URL": postgres_server.url(sslmode="require"),
-        "MZ_PERSIST_BACKEND_URL": persist_url(s3_server, s3_bucket),
+        "MZ_PERSIST_BACKEND_URL": s3_server.persist_url(s3_bucket),
     }
 
 
@@ -111,7 +104,7 @@ def test_every_instance_gets_its_own_database_and_prefix(
 ) -> None:
     environ = {
         "MZ_METADATA_BACKEND_URL": postgres_server.url(database="mz_{instance}"),
-        "MZ_PERSIST_BACKEND_URL": persist_url(s3_server, s3_bucket, prefix="mz/{instance}"),
+        "MZ_PERSIST_BACKEND_URL": s3_server.persist_url(s3_bucket, prefix="mz/{instance}"),
     }
     argv = ["--skip", "kubernetes", "--instance", "alpha", "--instance", "beta"]
     code, output = run_main(argv, environ)
@@ -140,7 +133,7 @@ def test_each_failure_has_its_own_line(
             "postgres[main]: authentication failed",
         ),
         "missing bucket": (
-            {"MZ_PERSIST_BACKEND_URL": persist_url(s3_server, "no-such-bucket")},
+            {"MZ_PERSIST_BACKEND_URL": s3_server.persist_url("no-such-bucket")},
             "blob[main]: bucket 'no-such-bucket' does not exist",
         ),
         "no create privilege": (
@@ -148,7 +141,7 @@ def test_each_failure_has_its_own_line(
             "postgres[main]: user 'mz_app' may not create schemas in database 'mz_locked_db'",
         ),
         "unknown persist parameter": (
-            {"MZ_PERSIST_BACKEND_URL": persist_url(s3_server, s3_bucket) + "&storage_class=ONEZONE_IA"},
+            {"MZ_PERSIST_BACKEND_URL": s3_server.persist_url(s3_bucket) + "&storage_class=ONEZONE_IA"},
             "unknown persist URL query parameter(s): storage_class",
         ),
         "unreachable host": (

@@ -153,9 +153,7 @@ def start_postgres(timeout: float = 30.0) -> PostgresServer:
 
 
 def _init_cluster(server: PostgresServer) -> None:
-    if server.run_as is not None:
-        account = pwd.getpwnam(server.run_as)
-        os.chown(server.base_dir, account.pw_uid, account.pw_gid)
+    _hand_over(server, server.base_dir)
     password_file = server.base_dir / "superuser-password"
     password_file.write_text(server.superuser_password + "\n")
     _hand_over(server, password_file)

@@ -12,7 +12,8 @@ then switches moto's request authentication on, so afterwards:
   signature checks (SignatureDoesNotMatch).
 
 Other users can be requested with the `users` argument. Buckets are created
-with `create_bucket()`. `stop()` ends the process.
+with `create_bucket()`; `persist_url()` names one for Materialize. `stop()`
+ends the process.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from components.persist_url import s3_persist_url
 from tests.support.net import LOOPBACK, free_port, wait_for_port
 
 REGION = "us-east-1"
@@ -63,8 +65,10 @@ class S3Server:
     def secret_access_key(self) -> str:
         return self.users["full"][1]
 
-    def credentials(self, user: str) -> tuple[str, str]:
-        return self.users[user]
+    def persist_url(self, bucket: str, prefix: str = "materialize/main", *, user: str = "full") -> str:
+        """A persist URL for `bucket`/`prefix` with `user`'s credentials."""
+        key, secret = self.users[user]
+        return s3_persist_url(bucket, prefix, self.region, self.endpoint, key, secret)
 
     def client(self, service: str = "s3", *, user: str = "full") -> Any:
         key, secret = self.users[user]

@@ -120,13 +120,14 @@ def main(
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
 ) -> int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exit_:
         # --help exits with 0; argparse errors with 2.
         return EXIT_OK if not exit_.code else EXIT_USAGE
     if args.timeout <= 0:
-        build_parser().print_usage()
+        parser.print_usage()
         return EXIT_USAGE
     environ = os.environ if environ is None else environ
     config = load_config(
@@ -187,9 +188,10 @@ def _postgres(report: Report, config: DoctorConfig, timeout: float) -> None:
         )
         return
     urls = {name: instance_url(config.metadata_url, name) for name in config.instances}
-    servers = Counter(_server_of(url) for url in urls.values())
+    server_of = {name: _server_of(url) for name, url in urls.items()}
+    instances_on = Counter(server_of.values())
     for name, url in urls.items():
-        sharing = servers[_server_of(url)] if _server_of(url) is not None else 1
+        sharing = instances_on[server_of[name]] if server_of[name] is not None else 1
         report.extend(check_postgres(url, f"postgres[{name}]", timeout, instances_on_server=sharing))
 
 

@@ -108,20 +108,16 @@ def load_config(
             notes.append("the Pulumi CLI was not asked (--no-pulumi); secrets come from env vars or flags")
 
     stack_kubeconfig = values.get("kubeconfig")
-    env_values = {
-        "metadataBackendUrl": environ.get(ENV_METADATA_URL),
-        "persistBackendUrl": environ.get(ENV_PERSIST_URL),
-        "kubeconfig": environ.get(ENV_KUBECONFIG),
-    }
     env_names = {
         "metadataBackendUrl": ENV_METADATA_URL,
         "persistBackendUrl": ENV_PERSIST_URL,
         "kubeconfig": ENV_KUBECONFIG,
     }
-    for key, value in env_values.items():
+    for key, name in env_names.items():
+        value = environ.get(name)
         if value:
             values[key] = value
-            sources[key] = f"env {env_names[key]}"
+            sources[key] = f"env {name}"
 
     flag_values = {
         "metadataBackendUrl": (overrides.metadata_url, "--metadata-url"),
