@@ -23,9 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-import yaml
-
-from components.kubeconfig import is_kubeconfig_content
+from components.kubeconfig import api_client
 
 _log = logging.getLogger(__name__)
 
@@ -57,22 +55,14 @@ def port_forward(
     """
     from kubernetes import client
 
-    api_client = _api_client(kubeconfig, context)
+    cluster = api_client(kubeconfig, context)
     try:
-        core = client.CoreV1Api(api_client)
-        pod, pod_port = ready_pod_port(core, client.DiscoveryV1Api(api_client), namespace, service, port)
+        core = client.CoreV1Api(cluster)
+        pod, pod_port = ready_pod_port(core, client.DiscoveryV1Api(cluster), namespace, service, port)
         with relay(lambda: _open_stream(core, namespace, pod, pod_port)) as address:
             yield address
     finally:
-        api_client.close()
-
-
-def _api_client(kubeconfig: str, context: str | None) -> Any:
-    from kubernetes import config
-
-    if is_kubeconfig_content(kubeconfig):
-        return config.new_client_from_config_dict(yaml.safe_load(kubeconfig), context=context)
-    return config.new_client_from_config(config_file=kubeconfig, context=context)
+        cluster.close()
 
 
 def ready_pod_port(core: Any, discovery: Any, namespace: str, service: str, port: int) -> tuple[str, int]:

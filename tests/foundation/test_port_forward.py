@@ -17,6 +17,7 @@ import yaml
 from kubernetes import client as k8s
 
 from components import port_forward as pf
+from components.kubeconfig import api_client
 from tests.support.postgres_server import PostgresServer
 from tests.support.pytest_services import throwaway_postgres
 
@@ -167,9 +168,9 @@ def test_kubeconfig_contents_and_paths_pick_the_named_context(tmp_path: Any) -> 
     contents = yaml.safe_dump(KUBECONFIG)
     path = tmp_path / "config"
     path.write_text(contents)
-    assert pf._api_client(contents, None).configuration.host == "https://one.example:6443"
-    assert pf._api_client(contents, "second").configuration.host == "https://two.example:6443"
-    assert pf._api_client(str(path), "second").configuration.host == "https://two.example:6443"
+    assert api_client(contents, None).configuration.host == "https://one.example:6443"
+    assert api_client(contents, "second").configuration.host == "https://two.example:6443"
+    assert api_client(str(path), "second").configuration.host == "https://two.example:6443"
 
 
 def test_port_forward_end_to_end_with_the_cluster_api_stood_in(

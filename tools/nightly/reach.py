@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from components.dataplane.exposure import SQL_PORT
-from components.kubeconfig import is_kubeconfig_content
+from components.kubeconfig import api_client as kube_api_client
 from tools.nightly.targets import Target
 
 
@@ -86,11 +85,7 @@ def instances(outputs: Mapping[str, Any], config: Mapping[str, Any]) -> list[Ins
 
 def api_client(access: KubeAccess) -> Any:
     """A Kubernetes API client for the cluster (its exec auth plugin runs as needed)."""
-    from kubernetes import config
-
-    if is_kubeconfig_content(access.kubeconfig):
-        return config.new_client_from_config_dict(yaml.safe_load(access.kubeconfig), context=access.context)
-    return config.new_client_from_config(config_file=access.kubeconfig, context=access.context)
+    return kube_api_client(access.kubeconfig, access.context)
 
 
 @contextmanager
