@@ -12,7 +12,7 @@ from tests.policy.harness import Analyzer
 from tools.nightly.naming import short_name_prefix, stack_name
 from tools.nightly.targets import TARGETS, Requirement, ci_config, deep_merge, select_targets, target_named
 from tools.offline.evaluate import evaluate
-from tools.stack_files import ROOT, read_stack_config
+from tools.stack_files import read_stack_config, stack_names
 
 RUN_ID = "20250102t0300-77-1"
 
@@ -42,8 +42,7 @@ def test_the_ci_config_of_every_target_evaluates_and_passes_the_policy_pack(targ
 def test_every_example_install_stack_is_a_nightly_target() -> None:
     """A new target joins the nightly by adding itself to TARGETS; bring-your-own needs infrastructure we lack."""
     installs = {}
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    for name in stack_names():
         target = read_stack_config(name).values.get("target")
         if target is not None:  # stacks without a target (control-plane functions) install nothing
             installs[name] = target

@@ -25,12 +25,12 @@ from tests.policy.harness import Analyzer, Diagnostic
 from tools.offline.evaluate import Evaluation, evaluate
 from tools.offline.mocks import Registered
 from tools.plan import LICENSE_PLACEHOLDER
-from tools.stack_files import ROOT, read_stack_config
+from tools.stack_files import read_stack_config, stack_names
 
 # The aws target imports pulumi_aws.s3, which warns about its own deprecated V2 resources.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 PRODUCTION = {"environment": "production"}
-STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+STACKS = stack_names()
 
 # What each install stack must register for its checks to mean something;
 # any other stack in stacks/ is still run through the pack.
