@@ -7,6 +7,8 @@ as such.
 
 from __future__ import annotations
 
+import datetime
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,19 @@ import yaml
 from components.settings import PROJECT
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _yaml_scalar(value: Any) -> Any:
+    # YAML reads an unquoted timestamp (expiresAt: 2026-10-01T00:00:00Z) as a
+    # datetime; the CLI hands it to the program as text.
+    if isinstance(value, datetime.date):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not a config value")
+
+
+def config_text(value: Any) -> str:
+    """A config value as the CLI hands it to the program: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=_yaml_scalar)
 
 
 @dataclass(frozen=True)

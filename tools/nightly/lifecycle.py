@@ -16,7 +16,6 @@ failure handling are tested without a cloud.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from tools.nightly.naming import stack_name
 from tools.nightly.reach import Instance, KubeAccess, connection_password, instances, kube_access
 from tools.nightly.retry import RetryPolicy, with_retries
 from tools.nightly.targets import CiConfig, Target, Which, ci_config
-from tools.stack_files import ROOT
+from tools.stack_files import ROOT, config_text
 
 PHASES = ("preflight", "configure", "up", "ready", "probe", "support", "preview", "destroy", "remove")
 Outcome = Literal["passed", "failed", "skipped"]
@@ -145,16 +144,6 @@ def redact(text: str, secrets: set[str]) -> str:
     return scrub(text, [secret for secret in secrets if len(secret) >= 4])
 
 
-def config_text(value: Any) -> str:
-    """A config value as the CLI hands it to the program: strings as they are, anything else as JSON.
-
-    Set at the top level, not with `--path`: `--path` would turn strings such
-    as "17" or "1.35" into numbers, while the program parses the JSON of
-    structured keys itself (components/settings/loading.py).
-    """
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def _op_name(op: Any) -> str:
     return str(getattr(op, "value", op))
 
@@ -245,6 +234,9 @@ class _Night:
         self.secrets.add(str(self.config.values.get("licenseKey", "")))
         self.stack = self.services.open_stack(self.result.stack)
         for key, value in sorted(self.config.values.items()):
+            # At the top level, not with `--path`: `--path` would turn strings
+            # such as "17" or "1.35" into numbers, while the program parses the
+            # JSON of structured keys itself (components/settings/loading.py).
             self.stack.set_config(
                 f"{PROJECT}:{key}", ConfigValue(value=config_text(value), secret=key in self.config.secret_keys)
             )

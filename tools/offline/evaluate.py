@@ -4,8 +4,6 @@ Used by the offline plan and by the tests: the same code serves both."""
 
 from __future__ import annotations
 
-import datetime
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +16,7 @@ from pulumi.runtime.sync_await import _sync_await
 from components import program
 from components.settings import PROJECT
 from tools.offline.mocks import RealisticMocks, RecordingMonitor, Registered
+from tools.stack_files import config_text
 
 
 @dataclass
@@ -42,20 +41,9 @@ class Evaluation:
         return {r.type for r in self.registered}
 
 
-def _yaml_scalar(value: Any) -> Any:
-    # YAML reads an unquoted timestamp (expiresAt: 2026-10-01T00:00:00Z) as a
-    # datetime; the CLI hands it to the program as text.
-    if isinstance(value, datetime.date):
-        return value.isoformat().replace("+00:00", "Z")
-    raise TypeError(f"{type(value).__name__} is not a config value")
-
-
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack config as the Pulumi CLI hands it to a program: strings and JSON."""
-    return {
-        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value, default=_yaml_scalar)
-        for key, value in config.items()
-    }
+    return {f"{PROJECT}:{key}": config_text(value) for key, value in config.items()}
 
 
 def evaluate(
