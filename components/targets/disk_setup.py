@@ -44,6 +44,16 @@ DiskSetupMode = Literal["gcp", "azure"]
 # The label Materialize's operator schedules swap-using pods by: give it to
 # exactly the nodes this component sets up.
 SWAP_NODE_LABELS: Mapping[str, str] = {"materialize.cloud/swap": "true"}
+# What swap wants from the kernel (the values the tool sets with
+# --apply-sysctls): swap as readily as page cache, keep 1 GiB truly free so
+# the OOM killer does not strike while swap is left, wake kswapd early.
+# Targets whose nodes set kernel settings themselves (a GKE node pool, a
+# Bottlerocket node) give them these.
+SWAP_SYSCTLS: Mapping[str, str] = {
+    "vm.swappiness": "100",
+    "vm.min_free_kbytes": "1048576",
+    "vm.watermark_scale_factor": "100",
+}
 
 _LABELS = {
     "app.kubernetes.io/name": APP,

@@ -1,4 +1,5 @@
-"""One Postgres role and database per instance: the names and the setup SQL.
+"""One Postgres role and database per instance: the names, the setup SQL and
+the credentials Secret the setup Job reads.
 
 Every target that hosts its own Postgres gives each instance a database
 named after it; the targets that can run SQL inside the network (local, aws)
@@ -7,6 +8,16 @@ revoked, so one instance's credentials never open another's data.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.targets.container_env import plain_env, secret_env
 
 
 def database_name(instance: str) -> str:
@@ -34,3 +45,55 @@ REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
 """
 # The container command: SETUP_SQL arrives in the environment variable of that name.
 SETUP_SCRIPT = 'printf "%s\\n" "$SETUP_SQL" | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1'
+
+
+@dataclass(frozen=True)
+class RoleCredentials:
+    """An instance's role (named like its database), its password, and the Secret holding both."""
+
+    role: str
+    # The Secret's name, which the setup Job takes too.
+    object_name: str
+    password: random.RandomPassword
+    secret: k8s.core.v1.Secret
+
+    def setup_env(self) -> list[dict[str, Any]]:
+        """What SETUP_SQL reads: the role, database and password from the Secret, and the SQL itself."""
+        return [
+            secret_env("METADATA_ROLE", self.object_name, "username"),
+            secret_env("METADATA_DATABASE", self.object_name, "database"),
+            secret_env("METADATA_PASSWORD", self.object_name, "password"),
+            plain_env("SETUP_SQL", SETUP_SQL),
+        ]
+
+
+def role_credentials(
+    name: str,
+    parent: pulumi.Resource,
+    instance: str,
+    *,
+    protect: bool,
+    namespace: str,
+    labels: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> RoleCredentials:
+    """A generated password for the instance's role and the Secret its setup Job reads (in `namespace`, with `opts`)."""
+    role = database_name(instance)
+    object_name = f"metadata-db-{instance}"
+    password = random.RandomPassword(
+        f"{name}-password",
+        length=32,
+        # Letters and digits only: the password also travels inside a URL.
+        special=False,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    secret = k8s.core.v1.Secret(
+        f"{name}-credentials",
+        metadata={"name": object_name, "namespace": namespace, "labels": dict(labels)},
+        type="Opaque",
+        string_data={"username": role, "password": password.result, "database": role},
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])
+        ),
+    )
+    return RoleCredentials(role=role, object_name=object_name, password=password, secret=secret)

@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 
-SWAP_SYSCTLS: Mapping[str, str] = {
-    "vm.swappiness": "100",
-    "vm.min_free_kbytes": "1048576",
-    "vm.watermark_scale_factor": "100",
-}
+from components.targets.disk_setup import SWAP_SYSCTLS
+
 SWAP_SETUP_ARGS = ("swap", "--cloud-provider", "aws", "--bottlerocket-enable-swap")
 BOOTSTRAP_CONTAINER = "diskstrap"
 

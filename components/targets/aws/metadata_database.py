@@ -5,24 +5,24 @@ instance's credentials never open another's data. The Job is named after the
 instance: adding an instance adds one Job and leaves the others alone.
 `pulumi up` waits for the Job to complete, and the instance waits for the Job.
 
-The role and SQL are shared with the local target (components/targets/metadata_roles.py).
+The role, its credentials Secret and the SQL are shared with the local target
+(components/targets/metadata_roles.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components.contract import InstanceIdentity, MetadataDatabase
 from components.metadata_url import postgres_url
 from components.targets.aws.database_setup import ADMIN_SECRET, LABELS, NAMESPACE, DatabaseSetup
 from components.targets.aws.pins import POSTGRES_CLIENT_IMAGE
 from components.targets.aws.placement import pod_placement
-from components.targets.metadata_roles import SETUP_SCRIPT, SETUP_SQL, database_name
+from components.targets.container_env import plain_env, secret_env
+from components.targets.metadata_roles import SETUP_SCRIPT, role_credentials
 
 # About ten minutes of retries with the controller's doubling back-off.
 BACKOFF_LIMIT = 6
@@ -34,10 +34,6 @@ _RESTRICTED = {
     "capabilities": {"drop": ["ALL"]},
     "seccomp_profile": {"type": "RuntimeDefault"},
 }
-
-
-def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": name, "value_from": {"secret_key_ref": {"name": secret, "key": key}}}
 
 
 @dataclass(frozen=True)
@@ -54,30 +50,21 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
     def __init__(self, name: str, args: MetadataDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:aws:MetadataDatabase", name, None, opts)
         setup = args.setup
-        role = database = database_name(args.instance.name)
-        object_name = f"metadata-db-{args.instance.name}"
-
-        password = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        credentials = role_credentials(
+            name,
+            self,
+            args.instance.name,
+            protect=args.protect,
+            namespace=NAMESPACE,
+            labels=LABELS,
+            opts=setup.options(self, depends_on=[setup.namespace]),
         )
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata={"name": object_name, "namespace": NAMESPACE, "labels": LABELS},
-            type="Opaque",
-            string_data={"username": role, "password": password.result, "database": database},
-            opts=pulumi.ResourceOptions.merge(
-                setup.options(self, depends_on=[setup.namespace]),
-                pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"]),
-            ),
-        )
+        role = database = credentials.role
         labels = {**LABELS, "app.kubernetes.io/name": "metadata-database"}
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             metadata={
-                "name": object_name,
+                "name": credentials.object_name,
                 "namespace": NAMESPACE,
                 "labels": labels,
                 # A Job that failed in an earlier update runs afresh instead of being awaited again.
@@ -97,18 +84,15 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
                                 "image": POSTGRES_CLIENT_IMAGE,
                                 "command": ["sh", "-ec", SETUP_SCRIPT],
                                 "env": [
-                                    _secret_env("PGHOST", ADMIN_SECRET, "host"),
-                                    _secret_env("PGPORT", ADMIN_SECRET, "port"),
-                                    _secret_env("PGUSER", ADMIN_SECRET, "username"),
-                                    _secret_env("PGPASSWORD", ADMIN_SECRET, "password"),
-                                    {"name": "PGDATABASE", "value": "postgres"},
+                                    secret_env("PGHOST", ADMIN_SECRET, "host"),
+                                    secret_env("PGPORT", ADMIN_SECRET, "port"),
+                                    secret_env("PGUSER", ADMIN_SECRET, "username"),
+                                    secret_env("PGPASSWORD", ADMIN_SECRET, "password"),
+                                    plain_env("PGDATABASE", "postgres"),
                                     # RDS forces TLS (rds.force_ssl); the server certificate is RDS's.
-                                    {"name": "PGSSLMODE", "value": "require"},
-                                    {"name": "PGCONNECT_TIMEOUT", "value": "10"},
-                                    _secret_env("METADATA_ROLE", object_name, "username"),
-                                    _secret_env("METADATA_DATABASE", object_name, "database"),
-                                    _secret_env("METADATA_PASSWORD", object_name, "password"),
-                                    {"name": "SETUP_SQL", "value": SETUP_SQL},
+                                    plain_env("PGSSLMODE", "require"),
+                                    plain_env("PGCONNECT_TIMEOUT", "10"),
+                                    *credentials.setup_env(),
                                 ],
                                 "resources": {
                                     "requests": {"cpu": "50m", "memory": "64Mi"},
@@ -124,13 +108,14 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
             # and a new password is only set on the server when the Job runs again.
             opts=pulumi.ResourceOptions.merge(
                 setup.options(
-                    self, depends_on=[setup.admin_secret, credentials, setup.database.instance, *setup.platform_ready]
+                    self,
+                    depends_on=[setup.admin_secret, credentials.secret, setup.database.instance, *setup.platform_ready],
                 ),
-                pulumi.ResourceOptions(delete_before_replace=True, replace_with=[password]),
+                pulumi.ResourceOptions(delete_before_replace=True, replace_with=[credentials.password]),
             ),
         )
         host, port = setup.database.address, setup.database.port
-        url = pulumi.Output.all(host, password.result).apply(
+        url = pulumi.Output.all(host, credentials.password.result).apply(
             # No search_path: environmentd picks its own schemas.
             lambda parts: postgres_url(parts[0], port, database, role, parts[1], sslmode="require")
         )

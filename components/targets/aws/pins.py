@@ -1,7 +1,8 @@
 """Everything the aws target installs by version, pinned exactly.
 
 Disk setup: the image Materialize's own Terraform modules run as the
-Bottlerocket bootstrap container of their swap node groups (multi-arch).
+Bottlerocket bootstrap container of their swap node groups (multi-arch); the
+same pin as the gcp and azure targets' disk-setup DaemonSet (disk_setup.py).
 
 Database setup: the official Postgres image; its psql talks to every RDS
 major this target offers (15-18), and the local target runs the same tag.
@@ -15,7 +16,8 @@ metrics-server: chart 3.13.0 is metrics-server v0.8.0.
 
 from __future__ import annotations
 
-DISK_SETUP_IMAGE = "docker.io/materialize/ephemeral-storage-setup-image:v0.4.1"
+from components.targets.disk_setup import DISK_SETUP_IMAGE as DISK_SETUP_IMAGE
+
 POSTGRES_CLIENT_IMAGE = "docker.io/library/postgres:18.4-trixie"
 
 LOAD_BALANCER_CONTROLLER_CHART = "aws-load-balancer-controller"

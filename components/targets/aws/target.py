@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
 from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings, Toleration, has_local_nvme
+from components.settings.loading import report
 from components.targets.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.targets.aws.bottlerocket import swap_node_settings
 from components.targets.aws.bucket import Bucket, BucketArgs
@@ -38,12 +39,12 @@ from components.targets.aws.metadata_database import AwsMetadataDatabase, Metada
 from components.targets.aws.network import Network, NetworkArgs
 from components.targets.aws.node_group import NodeGroup, NodeGroupArgs
 from components.targets.aws.pins import DISK_SETUP_IMAGE
+from components.targets.disk_setup import SWAP_NODE_LABELS
 from components.targets.prepared_stores import PreparedMetadataStore
 
-# Materialize's node placement, as in Materialize's own Terraform: the label
-# the operator schedules swap-using pods by, a workload label, and a taint
-# that keeps everything else off these nodes.
-SWAP_LABEL = ("materialize.cloud/swap", "true")
+# Materialize's node placement, as in Materialize's own Terraform: a workload
+# label, with swap also the label the operator schedules swap-using pods by
+# (SWAP_NODE_LABELS), and a taint that keeps everything else off these nodes.
 WORKLOAD_LABEL = ("workload", "materialize-instance")
 MATERIALIZE_TAINT = Toleration(
     key="materialize.cloud/workload", operator="Equal", value="materialize-instance", effect="NoSchedule"
@@ -131,7 +132,7 @@ class AwsTarget(pulumi.ComponentResource):
         cluster = Cluster(f"{name}-cluster", cluster_args, opts=child)
 
         system_nodes = settings.node_placement.system or Placement(node_selector=dict([SYSTEM_LABEL]))
-        materialize_labels = dict([WORKLOAD_LABEL, *([SWAP_LABEL] if swap else [])])
+        materialize_labels = dict([WORKLOAD_LABEL, *(SWAP_NODE_LABELS.items() if swap else [])])
         materialize_nodes = settings.node_placement.materialize or Placement(
             node_selector=materialize_labels, tolerations=[MATERIALIZE_TAINT]
         )
@@ -310,4 +311,4 @@ def _refuse_unusable(settings: Settings) -> None:
                 "database setup; give the instance another name or set its namespace"
             )
     if problems:
-        raise pulumi.RunError("invalid stack configuration:\n" + "\n".join(f"  - {line}" for line in problems))
+        raise pulumi.RunError(report(problems))

@@ -11,6 +11,7 @@ import re
 import pulumi
 
 from components.settings import PROJECT, Settings
+from components.settings.loading import report
 from components.targets.disk_setup import NAMESPACE as DISK_SETUP_NAMESPACE
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
@@ -45,7 +46,7 @@ def check_gcp_settings(settings: Settings) -> None:
                 "give the instance another namespace"
             )
     if problems:
-        raise pulumi.RunError("invalid stack configuration:\n" + "\n".join(f"  - {line}" for line in problems))
+        raise pulumi.RunError(report(problems))
 
 
 def _label_problems(tags: dict[str, str]) -> list[str]:

@@ -107,12 +107,6 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         }
         self.register_outputs({"instance": self.instance.name, "connectionName": self.instance.connection_name})
 
-    def database_for(self, instance: InstanceIdentity) -> MetadataDatabase:
-        database = self.databases.get(instance.name)
-        if database is None:
-            raise KeyError(f"the gcp target made no database for instance {instance.name!r}")
-        return database
-
 
 @dataclass(frozen=True)
 class MetadataDatabaseArgs:

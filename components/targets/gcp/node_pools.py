@@ -19,7 +19,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.settings import GcpSettings, Placement, Toleration, machine_family
-from components.targets.disk_setup import DEFAULT_STARTUP_TAINT, SWAP_NODE_LABELS
+from components.targets.disk_setup import DEFAULT_STARTUP_TAINT, SWAP_NODE_LABELS, SWAP_SYSCTLS
 from components.targets.gcp.cluster import CLOUD_PLATFORM_SCOPE, GkeCluster
 from components.targets.gcp.context import GcpContext
 
@@ -30,10 +30,6 @@ ARM64_TOLERATION = Toleration(key="kubernetes.io/arch", operator="Equal", value=
 WORKLOAD_LABEL = "workload"
 SYSTEM_WORKLOAD = "system"
 MATERIALIZE_WORKLOAD = "materialize-instance"
-# What swap wants from the kernel (the values Materialize's own disk-setup
-# tool would set): swap as readily as page cache, keep 1 GiB truly free so
-# the OOM killer does not strike while swap is left, wake kswapd early.
-SWAP_SYSCTLS = {"vm.swappiness": "100", "vm.min_free_kbytes": "1048576", "vm.watermark_scale_factor": "100"}
 _GKE_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
 

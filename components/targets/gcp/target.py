@@ -23,6 +23,7 @@ from components.targets.gcp.network import GcpNetwork, NetworkArgs, NetworkRef, 
 from components.targets.gcp.node_pools import STARTUP_TAINT, GkeNodePools, NodePoolsArgs, pool_layout
 from components.targets.gcp.storage import GcsPersistStore, PersistStoreArgs
 from components.targets.load_balancers import GKE_CONTROLLER_ANNOTATIONS, INTERNAL, PUBLIC
+from components.targets.prepared_stores import PreparedMetadataStore
 
 
 class GcpTarget(pulumi.ComponentResource):
@@ -118,7 +119,7 @@ class GcpTarget(pulumi.ComponentResource):
         }
         self.result = TargetResult(
             platform=platform,
-            metadata=postgres,
+            metadata=PreparedMetadataStore("gcp", postgres.databases),
             blob=store,
             # The kubeconfig holds no credential, but stays a secret like every kubeconfig.
             outputs={"gcp": summary, "kubeconfig": cluster.kubeconfig},

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.targets.container_env import plain_env, secret_env
 from components.targets.local.images import AWS_CLI_IMAGE
 from components.targets.local.object_store import ACCESS_KEY_ID, SECRET_ACCESS_KEY, ObjectStore
-from components.targets.local.objects import Home, plain_env, secret_env
+from components.targets.local.objects import Home
 from components.targets.local.setup_job import SetupJobArgs, setup_job
 
 APP = "persist-bucket"

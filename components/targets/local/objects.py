@@ -69,14 +69,6 @@ def selector(app: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": app}
 
 
-def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": name, "value_from": {"secret_key_ref": {"name": secret, "key": key}}}
-
-
-def plain_env(name: str, value: str) -> dict[str, Any]:
-    return {"name": name, "value": value}
-
-
 # Nothing here needs to gain privileges; the images that start as root only
 # drop them (gosu / su-exec), which works without escalation.
 NO_ESCALATION: dict[str, Any] = {"allow_privilege_escalation": False}

@@ -13,12 +13,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.targets.container_env import secret_env
 from components.targets.local.images import POSTGRES_IMAGE
 from components.targets.local.objects import (
     NO_ESCALATION,
     Home,
     labels,
-    secret_env,
 )
 from components.targets.local.stateful_service import StatefulServiceArgs, stateful_service
 
