@@ -103,9 +103,7 @@ _ARN_KIND = {
     "igw": "internet-gateway",
     "rtb": "route-table",
     "sg": "security-group",
-    "lt": "launch-template",
     "nat": "natgateway",
-    "eipalloc": "elastic-ip",
 }
 
 
@@ -116,19 +114,6 @@ def _eip(args: Args) -> dict[str, Any]:
         allocationId=f"eipalloc-{_hex(args, 'id')}",
         publicIp=f"54.{80 + octets[0] % 40}.{octets[1]}.{10 + octets[0] % 200}",
         domain="vpc",
-    )
-
-
-def _security_group(args: Args) -> dict[str, Any]:
-    identifier = f"sg-{_hex(args, 'id')}"
-    return _with(
-        args,
-        id=identifier,
-        arn=f"arn:aws:ec2:{_region(args)}:{ACCOUNT_ID}:security-group/{identifier}",
-        name=_auto_name(args),
-        ownerId=ACCOUNT_ID,
-        ingress=[],
-        egress=[],
     )
 
 
@@ -154,9 +139,7 @@ def _launch_template(args: Args) -> dict[str, Any]:
 
 
 def _kms_key(args: Args) -> dict[str, Any]:
-    key_id = (
-        f"{_hex(args, 'a', 8)}-{_hex(args, 'b', 4)}-4{_hex(args, 'c', 3)}-8{_hex(args, 'd', 3)}-{_hex(args, 'e', 12)}"
-    )
+    key_id = _uuid(args)
     return _with(
         args,
         keyId=key_id,
@@ -337,7 +320,7 @@ OUTPUTS: dict[str, Callable[[Args], dict[str, Any]]] = {
         a, id=f"r-{a.inputs.get('routeTableId')}1080289494", state="active", origin="CreateRoute"
     ),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": lambda a: _with(a, id=f"rtbassoc-{_hex(a, 'id')}"),
-    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:ec2/securityGroup:SecurityGroup": _ec2("sg", name=_auto_name, ingress=lambda a: [], egress=lambda a: []),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _security_group_rule,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:kms/key:Key": _kms_key,
@@ -363,6 +346,8 @@ OUTPUTS: dict[str, Callable[[Args], dict[str, Any]]] = {
     "aws:s3/bucketVersioning:BucketVersioning": _plain,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _plain,
     "aws:s3/bucketPolicy:BucketPolicy": _plain,
+    # The one RandomId model, for every target (the aws database's snapshot
+    # suffix, the gcp bucket and Cloud SQL name suffixes).
     "random:index/randomId:RandomId": _random_id,
 }
 

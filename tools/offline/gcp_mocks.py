@@ -50,17 +50,6 @@ def _provider(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     return dict(args.inputs)
 
 
-def _random_id(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
-    raw = hashlib.sha256(f"randomid/{args.name}".encode()).digest()[: int(args.inputs.get("byteLength", 8))]
-    return {
-        **args.inputs,
-        "hex": raw.hex(),
-        "dec": str(int.from_bytes(raw, "big")),
-        "b64Std": base64.standard_b64encode(raw).decode(),
-        "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    }
-
-
 def _network(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     project, name = _project(args), _name(args)
     return {
@@ -327,7 +316,6 @@ def _daemon_set(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
 
 OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = {
     "pulumi:providers:gcp": _provider,
-    "random:index/randomId:RandomId": _random_id,
     "gcp:compute/network:Network": _network,
     "gcp:compute/subnetwork:Subnetwork": _subnetwork,
     "gcp:compute/router:Router": _router,
