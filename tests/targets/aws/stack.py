@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from tests.harness.mocks import Registered
-from tests.harness.stack import LICENSE_KEY, Evaluation
+from tests.harness.stack import Evaluation, example_stack
 from tools.offline.stable import stable_hex
 from tools.stack_files import read_stack_config
 
@@ -47,20 +47,12 @@ RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 def aws_stack(**overrides: Any) -> dict[str, Any]:
-    """stacks/Pulumi.aws.yaml as the CLI hands it over, plus the license key."""
-    return {**read_stack_config("aws").values, "licenseKey": LICENSE_KEY, **overrides}
+    return example_stack("aws", **overrides)
 
 
 def aws_settings(**overrides: Any) -> dict[str, Any]:
     """The example's `aws` settings with some keys changed."""
     return {**read_stack_config("aws").values["aws"], **overrides}
-
-
-def named(evaluation: Evaluation, token: str, name: str) -> Registered:
-    """The object of a type whose Kubernetes metadata.name is `name`."""
-    found = [r for r in evaluation.of_type(token) if r.inputs["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one {token} named {name}, found {[r.name for r in found]}"
-    return found[0]
 
 
 def ending(evaluation: Evaluation, token: str, suffix: str) -> Registered:

@@ -16,7 +16,7 @@ from components.persist_url import parse_persist_url
 from components.targets.aws.pins import DISK_SETUP_IMAGE
 from components.versions import OPERATOR_CHART_NAME
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
-from tests.harness.stack import Evaluation, evaluate
+from tests.harness.stack import Evaluation, evaluate, named, paths_holding
 from tests.targets.aws.stack import (
     ACCESS_ENTRY,
     ACCESS_POLICY,
@@ -52,12 +52,10 @@ from tests.targets.aws.stack import (
     aws_stack,
     ending,
     mock_id,
-    named,
     policy,
     release,
     upstream,
 )
-from tests.targets.local.stack import strings
 from tools.offline.aws_mocks import ACCOUNT_ID, CALLER_ARN, CALLER_ROLE_ARN
 from tools.stack_files import ROOT, read_stack_config
 
@@ -653,13 +651,10 @@ def test_load_balancer_controller_runs_with_its_own_irsa_role(example: Evaluatio
 def test_generated_passwords_appear_only_as_secrets(two: Evaluation) -> None:
     passwords = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)]
     assert len(passwords) == 1 + 2 + 2  # RDS master, one role per instance, mz_system per instance
-    seen = 0
-    for resource in two.registered:
-        for path, text in strings(resource.inputs):
-            if any(password in text for password in passwords):
-                seen += 1
-                assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
-    assert seen >= 6
+    holding = paths_holding(two, passwords)
+    for resource, path in holding:
+        assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
+    assert len(holding) >= 6
 
 
 def test_every_plain_kubernetes_object_passes_strict_validation(two: Evaluation) -> None:

@@ -10,21 +10,18 @@ password are the local server's.
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from components.metadata_url import parse_metadata_url
+from tests.harness.metadata_job import connect, job_environment, run_job_command
 from tests.harness.stack import Evaluation, evaluate
 from tests.support.postgres_server import PostgresServer
 from tests.support.pytest_services import throwaway_postgres
-from tests.targets.aws.stack import JOB, SECRET, aws_stack, named
+from tests.targets.aws.stack import aws_stack
 
 MASTER = "mzadmin"
 
@@ -52,38 +49,13 @@ def graph() -> Evaluation:
 
 
 def run_job(graph: Evaluation, instance: str, server: PostgresServer, master_password: str) -> None:
-    job = named(graph, JOB, f"metadata-db-{instance}")
-    [container] = job.inputs["spec"]["template"]["spec"]["containers"]
-    env: dict[str, str] = {"PATH": os.environ["PATH"]}
-    for variable in container["env"]:
-        if "value" in variable:
-            env[variable["name"]] = variable["value"]
-            continue
-        ref = variable["valueFrom"]["secretKeyRef"]
-        env[variable["name"]] = named(graph, SECRET, ref["name"]).inputs["stringData"][ref["key"]]
+    job_name = f"metadata-db-{instance}"
+    env = job_environment(graph, job_name)
     assert env["PGUSER"] == MASTER
     # The local server stands in for RDS.
     env.update(PGHOST=server.host, PGPORT=str(server.port), PGPASSWORD=master_password)
-    result = subprocess.run(container["command"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = run_job_command(graph, job_name, env)
     assert result.returncode == 0, result.stderr
-
-
-def connect(graph: Evaluation, instance: str, server: PostgresServer, **changes: Any) -> psycopg.Connection:
-    url = parse_metadata_url(
-        named(graph, SECRET, f"{instance}-materialize-backend").inputs["stringData"]["metadata_backend_url"]
-    )
-    params: dict[str, Any] = {
-        "host": server.host,
-        "port": server.port,
-        "user": url.user,
-        "password": url.password,
-        "dbname": url.database,
-        "sslmode": url.sslmode,
-        "connect_timeout": 10,
-        "autocommit": True,
-    }
-    params.update(changes)
-    return psycopg.connect(**params)
 
 
 def test_a_non_superuser_master_gives_the_instance_a_database_it_owns(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 from tests.harness.mocks import Registered
-from tests.harness.stack import LICENSE_KEY, Evaluation
-from tools.stack_files import read_stack_config
+from tests.harness.stack import Evaluation, example_stack
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 VNET = "azure-native:network:VirtualNetwork"
@@ -44,21 +42,13 @@ AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
 
 def azure_stack(**overrides: Any) -> dict[str, Any]:
-    """stacks/Pulumi.azure.yaml as the CLI hands it over, plus the license key."""
-    return {**read_stack_config("azure").values, "licenseKey": LICENSE_KEY, **overrides}
+    return example_stack("azure", **overrides)
 
 
 def with_azure(**azure: Any) -> dict[str, Any]:
     """The example stack with some `azure` keys changed."""
     config = azure_stack()
     return {**config, "azure": {**config["azure"], **azure}}
-
-
-def named(evaluation: Evaluation, token: str, name: str) -> Registered:
-    """The object of a type whose Kubernetes metadata.name is `name`."""
-    found = [r for r in evaluation.of_type(token) if r.inputs["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one {token} named {name}, found {[r.name for r in found]}"
-    return found[0]
 
 
 def depends_on(evaluation: Evaluation, resource: Registered) -> set[str]:
@@ -85,15 +75,3 @@ def sdk_class(token: str) -> type:
 
 def taggable(token: str) -> bool:
     return "tags" in inspect.signature(sdk_class(token)._internal_init).parameters
-
-
-def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every string in a nested input, with its dotted path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from strings(item, f"{path}.{index}")

@@ -13,10 +13,9 @@ import yaml
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
 from components.settings import AzureSettings
-from components.versions import OPERATOR_CHART_NAME
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
-from tests.harness.stack import Evaluation, evaluate
+from tests.harness.stack import Evaluation, backend, evaluate, named, operator_values, paths_holding
 from tests.targets.azure.stack import (
     ACCOUNT,
     AKS_RBAC_CLUSTER_ADMIN,
@@ -38,10 +37,8 @@ from tests.targets.azure.stack import (
     POOL,
     PUBLIC_IP,
     RANDOM_PASSWORD,
-    RELEASE,
     RESOURCE_GROUP,
     ROLE,
-    SECRET,
     SERVER,
     SERVICE,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
@@ -49,8 +46,6 @@ from tests.targets.azure.stack import (
     VNET,
     azure_stack,
     depends_on,
-    named,
-    strings,
     taggable,
     with_azure,
 )
@@ -69,18 +64,6 @@ def stack() -> Evaluation:
 @pytest.fixture(scope="module")
 def two() -> Evaluation:
     return evaluate(azure_stack(instances=[{"name": "main"}, {"name": "analytics", "namespace": "mz-analytics"}]))
-
-
-def backend(evaluation: Evaluation, instance: str) -> dict[str, str]:
-    secret = named(evaluation, SECRET, f"{instance}-materialize-backend")
-    for key in secret.inputs["stringData"]:
-        assert secret.is_secret(f"stringData.{key}"), key
-    return secret.inputs["stringData"]
-
-
-def operator_values(evaluation: Evaluation) -> dict[str, object]:
-    release = next(r for r in evaluation.of_type(RELEASE) if r.inputs["chart"] == OPERATOR_CHART_NAME)
-    return release.inputs["values"]
 
 
 def identity_of(evaluation: Evaluation, instance: str) -> pulumi.Resource:
@@ -447,13 +430,10 @@ def test_throwaway_stacks_protect_nothing() -> None:
 def test_generated_secrets_appear_only_as_secrets(two: Evaluation) -> None:
     passwords = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)]
     assert len(passwords) == 3  # the server's admin, and mz_system per instance
-    seen = 0
-    for resource in two.registered:
-        for path, text in strings(resource.inputs):
-            if any(password in text for password in passwords):
-                seen += 1
-                assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
-    assert seen >= 4
+    holding = paths_holding(two, passwords)
+    for resource, path in holding:
+        assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
+    assert len(holding) >= 4
     assert {"kubeconfig", "connectionStrings"} <= two.secret_outputs
 
 

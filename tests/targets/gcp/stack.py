@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from tests.harness.mocks import Registered
-from tests.harness.stack import LICENSE_KEY, Evaluation
-from tools.stack_files import read_stack_config
+from tests.harness.stack import Evaluation, example_stack
 
 PROJECT_ID = "my-materialize-project"
 REGION = "us-central1"
@@ -42,8 +40,7 @@ MATERIALIZE = "kubernetes:materialize.cloud/v1:Materialize"
 
 
 def gcp_stack(**overrides: Any) -> dict[str, Any]:
-    """stacks/Pulumi.gcp.yaml as the CLI hands it over, plus the license key."""
-    return {**read_stack_config("gcp").values, "licenseKey": LICENSE_KEY, **overrides}
+    return example_stack("gcp", **overrides)
 
 
 def with_gcp(**gcp: Any) -> dict[str, Any]:
@@ -56,22 +53,6 @@ def pool(evaluation: Evaluation, name: str) -> Registered:
     found = [r for r in evaluation.of_type(NODE_POOL) if r.inputs["name"] == f"materialize-{name}"]
     assert len(found) == 1, [r.inputs["name"] for r in evaluation.of_type(NODE_POOL)]
     return found[0]
-
-
-def named(evaluation: Evaluation, token: str, name: str) -> Registered:
-    """The Kubernetes object of a type whose metadata.name is `name`."""
-    found = [r for r in evaluation.of_type(token) if r.inputs["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one {token} named {name}, found {[r.name for r in found]}"
-    return found[0]
-
-
-def operator_values(evaluation: Evaluation) -> dict[str, Any]:
-    release = next(r for r in evaluation.of_type(RELEASE) if r.inputs["chart"] == "materialize-operator")
-    return release.inputs["values"]
-
-
-def backend(evaluation: Evaluation, instance: str) -> dict[str, str]:
-    return named(evaluation, SECRET, f"{instance}-materialize-backend").inputs["stringData"]
 
 
 def descendants(evaluation: Evaluation, urn: str) -> set[str]:
@@ -99,15 +80,3 @@ def waits_for(evaluation: Evaluation, resource: Registered, other: Registered) -
             # Depending on a component means depending on everything in it.
             pending.extend(descendants(evaluation, dependency))
     return False
-
-
-def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every string in a nested input, with its dotted path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from strings(item, f"{path}.{index}")

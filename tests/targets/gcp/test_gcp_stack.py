@@ -14,7 +14,15 @@ from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
 from components.targets.disk_setup import DEFAULT_STARTUP_TAINT, DISK_SETUP_IMAGE
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
-from tests.harness.stack import Evaluation, evaluate
+from tests.harness.stack import (
+    Evaluation,
+    backend,
+    evaluate,
+    named,
+    operator_values,
+    paths_holding,
+    strings,
+)
 from tests.targets.gcp.stack import (
     BUCKET,
     BUCKET_IAM,
@@ -45,13 +53,9 @@ from tests.targets.gcp.stack import (
     SQL_INSTANCE,
     SQL_USER,
     SUBNETWORK,
-    backend,
     descendants,
     gcp_stack,
-    named,
-    operator_values,
     pool,
-    strings,
     waits_for,
     with_gcp,
 )
@@ -417,10 +421,8 @@ def test_an_hmac_secret_with_url_special_characters_is_encoded(monkeypatch: pyte
     assert f":{encoded}@" in url
     assert parse_persist_url(url).secret_access_key == secret
     # The raw secret appears nowhere except as a Pulumi secret.
-    for resource in evaluation.registered:
-        for path, text in strings(resource.inputs):
-            if secret in text or encoded in text:
-                assert resource.is_secret(path), f"{resource.name}: {path}"
+    for resource, path in paths_holding(evaluation, [secret, encoded]):
+        assert resource.is_secret(path), f"{resource.name}: {path}"
 
 
 def test_the_mocked_hmac_secret_has_the_form_gcs_issues() -> None:
@@ -430,13 +432,10 @@ def test_the_mocked_hmac_secret_has_the_form_gcs_issues() -> None:
 
 def test_generated_secrets_appear_only_as_secrets(two: Evaluation) -> None:
     values = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)] + [two.one(HMAC_KEY).state["secret"]]
-    seen = 0
-    for resource in two.registered:
-        for path, text in strings(resource.inputs):
-            if any(value in text or quote(value, safe="") in text for value in values):
-                seen += 1
-                assert resource.is_secret(path), f"{resource.name}: {path} holds a secret in plain text"
-    assert seen >= 6
+    holding = paths_holding(two, [*values, *(quote(value, safe="") for value in values)])
+    for resource, path in holding:
+        assert resource.is_secret(path), f"{resource.name}: {path} holds a secret in plain text"
+    assert len(holding) >= 6
     for release in two.of_type(RELEASE):
         for _, text in strings(release.inputs["values"]):
             assert not any(value in text for value in values)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from tests.harness.mocks import Registered
-from tests.harness.stack import LICENSE_KEY, Evaluation
-from tools.stack_files import read_stack_config
+from tests.harness.stack import example_stack
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 JOB = "kubernetes:batch/v1:Job"
@@ -21,15 +19,7 @@ MATERIALIZE = "kubernetes:materialize.cloud/v1:Materialize"
 
 
 def local_stack(**overrides: Any) -> dict[str, Any]:
-    """stacks/Pulumi.local.yaml as the CLI hands it over, plus the license key."""
-    return {**read_stack_config("local").values, "licenseKey": LICENSE_KEY, **overrides}
-
-
-def named(evaluation: Evaluation, token: str, name: str) -> Registered:
-    """The object of a type whose Kubernetes metadata.name is `name`."""
-    found = [r for r in evaluation.of_type(token) if r.inputs["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one {token} named {name}, found {[r.name for r in found]}"
-    return found[0]
+    return example_stack("local", **overrides)
 
 
 def pod_spec(workload: Registered) -> dict[str, Any]:
@@ -52,15 +42,3 @@ def env(workload: Registered) -> dict[str, Any]:
             ref = variable["valueFrom"]["secretKeyRef"]
             resolved[variable["name"]] = ("secret", ref["name"], ref["key"])
     return resolved
-
-
-def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every string in a nested input, with its dotted path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from strings(item, f"{path}.{index}")

@@ -16,7 +16,7 @@ from components.settings import load_settings
 from components.targets.local import LocalTarget
 from components.versions import OPERATOR_CHART_NAME
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
-from tests.harness.stack import Evaluation, evaluate
+from tests.harness.stack import Evaluation, backend, evaluate, named, operator_values, paths_holding
 from tests.targets.local.stack import (
     JOB,
     MATERIALIZE,
@@ -30,9 +30,7 @@ from tests.targets.local.stack import (
     container,
     env,
     local_stack,
-    named,
     pod_spec,
-    strings,
 )
 from tools.stack_files import read_stack_config
 
@@ -51,18 +49,6 @@ def local() -> Evaluation:
 @pytest.fixture(scope="module")
 def two() -> Evaluation:
     return evaluate(local_stack(instances=[{"name": "main"}, {"name": "analytics"}]))
-
-
-def operator_values(evaluation: Evaluation) -> dict[str, object]:
-    release = next(r for r in evaluation.of_type(RELEASE) if r.inputs["chart"] == OPERATOR_CHART_NAME)
-    return release.inputs["values"]
-
-
-def backend(evaluation: Evaluation, instance: str) -> dict[str, str]:
-    secret = named(evaluation, SECRET, f"{instance}-materialize-backend")
-    for key in secret.inputs["stringData"]:
-        assert secret.is_secret(f"stringData.{key}"), key
-    return secret.inputs["stringData"]
 
 
 def test_example_stack_needs_only_the_license_key(local: Evaluation) -> None:
@@ -265,13 +251,10 @@ def test_two_instances_get_two_databases_two_prefixes_and_two_roles(two: Evaluat
 def test_generated_passwords_appear_only_as_secrets(two: Evaluation) -> None:
     passwords = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)]
     assert len(passwords) == 3 + 2 + 2  # stores, one role per instance, mz_system per instance
-    seen = 0
-    for resource in two.registered:
-        for path, text in strings(resource.inputs):
-            if any(password in text for password in passwords):
-                seen += 1
-                assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
-    assert seen >= 6
+    holding = paths_holding(two, passwords)
+    for resource, path in holding:
+        assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
+    assert len(holding) >= 6
 
 
 def test_swap_is_off_unless_asserted(local: Evaluation) -> None:

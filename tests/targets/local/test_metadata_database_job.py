@@ -7,19 +7,16 @@ here is what the cluster would run; only the server address is the local one.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
 
-from components.metadata_url import parse_metadata_url
+from tests.harness.metadata_job import connect, job_environment, run_job_command
 from tests.harness.stack import Evaluation, evaluate
 from tests.support.postgres_server import PostgresServer
 from tests.support.pytest_services import throwaway_postgres
-from tests.targets.local.stack import JOB, SECRET, container, local_stack, named
+from tests.targets.local.stack import local_stack
 
 
 @pytest.fixture(scope="module")
@@ -32,55 +29,19 @@ def graph() -> Evaluation:
     return evaluate(local_stack(instances=[{"name": "main"}, {"name": "ad-hoc"}]))
 
 
-def job_environment(graph: Evaluation, job_name: str, server: PostgresServer, **overrides: str) -> dict[str, str]:
+def environment_for(graph: Evaluation, job_name: str, server: PostgresServer, **overrides: str) -> dict[str, str]:
     """The Job's environment as the kubelet would build it, aimed at `server`."""
-    resolved: dict[str, str] = {"PATH": os.environ["PATH"]}
-    for variable in container(named(graph, JOB, job_name))["env"]:
-        if "value" in variable:
-            resolved[variable["name"]] = variable["value"]
-            continue
-        ref = variable["valueFrom"]["secretKeyRef"]
-        if ref["name"] == "postgres-superuser":
-            # The throwaway server has its own superuser password.
-            value = {"username": server.superuser, "password": server.superuser_password}[ref["key"]]
-        else:
-            value = named(graph, SECRET, ref["name"]).inputs["stringData"][ref["key"]]
-        resolved[variable["name"]] = value
+    # The throwaway server has its own superuser password.
+    superuser = {"username": server.superuser, "password": server.superuser_password}
+    resolved = job_environment(graph, job_name, {"postgres-superuser": superuser})
     resolved.update(PGHOST=server.host, PGPORT=str(server.port))
     resolved.update(overrides)
     return resolved
 
 
 def run_job(graph: Evaluation, job_name: str, server: PostgresServer, **overrides: str) -> None:
-    command = container(named(graph, JOB, job_name))["command"]
-    result = subprocess.run(
-        command,
-        env=job_environment(graph, job_name, server, **overrides),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_job_command(graph, job_name, environment_for(graph, job_name, server, **overrides))
     assert result.returncode == 0, result.stderr
-
-
-def connect(graph: Evaluation, instance: str, server: PostgresServer, **changes: Any) -> psycopg.Connection:
-    """Connect as the backend secret's metadata URL says, but to the local server."""
-    url = parse_metadata_url(
-        named(graph, SECRET, f"{instance}-materialize-backend").inputs["stringData"]["metadata_backend_url"]
-    )
-    params: dict[str, Any] = {
-        "host": server.host,
-        "port": server.port,
-        "user": url.user,
-        "password": url.password,
-        "dbname": url.database,
-        "sslmode": url.sslmode,
-        "connect_timeout": 10,
-        "autocommit": True,
-    }
-    params.update(changes)
-    return psycopg.connect(**params)
 
 
 def test_first_run_gives_the_instance_a_database_it_owns(graph: Evaluation, server: PostgresServer) -> None:
@@ -128,8 +89,7 @@ def test_a_rerun_sets_a_changed_password(graph: Evaluation, server: PostgresServ
 
 
 def test_a_missing_variable_fails_the_job(graph: Evaluation, server: PostgresServer) -> None:
-    environment = job_environment(graph, "metadata-db-main", server)
+    environment = environment_for(graph, "metadata-db-main", server)
     del environment["METADATA_ROLE"]
-    command = container(named(graph, JOB, "metadata-db-main"))["command"]
-    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, check=False)
+    result = run_job_command(graph, "metadata-db-main", environment)
     assert result.returncode != 0

@@ -1,0 +1,64 @@
+"""A target's per-instance database Job, taken from the evaluated graph and run
+against a real PostgreSQL, and connections as the instance's backend Secret says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+
+from components.metadata_url import parse_metadata_url
+from tests.harness.stack import Evaluation, named
+from tests.support.postgres_server import PostgresServer
+
+JOB = "kubernetes:batch/v1:Job"
+SECRET = "kubernetes:core/v1:Secret"
+
+
+def job_container(graph: Evaluation, job_name: str) -> dict[str, Any]:
+    [container] = named(graph, JOB, job_name).inputs["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def job_environment(
+    graph: Evaluation, job_name: str, secrets: Mapping[str, Mapping[str, str]] | None = None
+) -> dict[str, str]:
+    """The Job's environment as the kubelet would build it: Secret references
+    resolved from `secrets` (name -> data) or else from the graph's Secrets."""
+    resolved: dict[str, str] = {"PATH": os.environ["PATH"]}
+    for variable in job_container(graph, job_name)["env"]:
+        if "value" in variable:
+            resolved[variable["name"]] = variable["value"]
+            continue
+        ref = variable["valueFrom"]["secretKeyRef"]
+        given = (secrets or {}).get(ref["name"])
+        data = given if given is not None else named(graph, SECRET, ref["name"]).inputs["stringData"]
+        resolved[variable["name"]] = data[ref["key"]]
+    return resolved
+
+
+def run_job_command(graph: Evaluation, job_name: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    command = job_container(graph, job_name)["command"]
+    return subprocess.run(command, env=dict(env), capture_output=True, text=True, timeout=60, check=False)
+
+
+def connect(graph: Evaluation, instance: str, server: PostgresServer, **changes: Any) -> psycopg.Connection:
+    """Connect as the backend secret's metadata URL says, but to the local server."""
+    url = parse_metadata_url(
+        named(graph, SECRET, f"{instance}-materialize-backend").inputs["stringData"]["metadata_backend_url"]
+    )
+    params: dict[str, Any] = {
+        "host": server.host,
+        "port": server.port,
+        "user": url.user,
+        "password": url.password,
+        "dbname": url.database,
+        "sslmode": url.sslmode,
+        "connect_timeout": 10,
+        "autocommit": True,
+    }
+    params.update(changes)
+    return psycopg.connect(**params)
