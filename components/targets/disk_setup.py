@@ -27,12 +27,24 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.settings import Placement, Toleration
+from components.settings import PROJECT, Placement, Settings, Toleration
 
 # Materialize's Terraform modules pin this release (multi-arch: amd64, arm64).
 DISK_SETUP_IMAGE = "docker.io/materialize/ephemeral-storage-setup-image:v0.4.1"
 NAMESPACE = "disk-setup"
 APP = "disk-setup"
+
+
+def namespace_problems(settings: Settings) -> list[str]:
+    """Instances placed in the disk setup's namespace, which the targets that run it own."""
+    return [
+        f"{PROJECT}:instances[{index}]: namespace {NAMESPACE} belongs to the nodes' disk setup; "
+        "give the instance another namespace"
+        for index, instance in enumerate(settings.instances)
+        if instance.resolved_namespace == NAMESPACE
+    ]
+
+
 # The cluster autoscaler treats taints with this prefix as temporary: it still
 # scales a pool up for pods that do not tolerate them, knowing they will go.
 STARTUP_TAINT_PREFIX = "startup-taint.cluster-autoscaler.kubernetes.io/"

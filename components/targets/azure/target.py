@@ -17,6 +17,7 @@ import pulumi_azure_native as azure
 
 from components.contract import InstanceIdentity, Platform, TargetResult
 from components.settings import Placement, Settings
+from components.settings.loading import report
 from components.targets.azure.cluster import (
     MATERIALIZE_NODE_LABELS,
     MATERIALIZE_POOL_PLACEMENT,
@@ -31,7 +32,7 @@ from components.targets.azure.names import Names
 from components.targets.azure.network import Network, NetworkArgs
 from components.targets.azure.postgres import FlexiblePostgres, PostgresArgs
 from components.targets.azure.storage import BlobStorage, StorageArgs
-from components.targets.disk_setup import DiskSetup, DiskSetupArgs
+from components.targets.disk_setup import DiskSetup, DiskSetupArgs, namespace_problems
 from components.targets.load_balancers import INTERNAL, PUBLIC
 from components.targets.prepared_stores import PreparedBlobStore, PreparedMetadataStore
 
@@ -180,3 +181,6 @@ def _refuse_unusable(settings: Settings) -> None:
                 f"materialize:instances[{index}].name: {instance.name!r} is not allowed on azure: "
                 "it names the instance's blob container, which cannot contain '--'"
             )
+    # Like gcp, azure runs the disk setup in its own namespace.
+    if problems := namespace_problems(settings):
+        raise pulumi.RunError(report(problems))

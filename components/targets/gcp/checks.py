@@ -12,7 +12,7 @@ import pulumi
 
 from components.settings import PROJECT, Settings
 from components.settings.loading import report
-from components.targets.disk_setup import NAMESPACE as DISK_SETUP_NAMESPACE
+from components.targets.disk_setup import namespace_problems
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 # GCP labels: lower-case keys starting with a letter; values may be empty.
@@ -39,12 +39,7 @@ def check_gcp_settings(settings: Settings) -> None:
             f"{gcp.materialize_machine_type} has none, so give a count (1 or more) or an -lssd machine type, "
             "or set swap: false"
         )
-    for index, instance in enumerate(settings.instances):
-        if instance.resolved_namespace == DISK_SETUP_NAMESPACE:
-            problems.append(
-                f"{PROJECT}:instances[{index}]: namespace {DISK_SETUP_NAMESPACE} belongs to the nodes' disk setup; "
-                "give the instance another namespace"
-            )
+    problems += namespace_problems(settings)
     if problems:
         raise pulumi.RunError(report(problems))
 

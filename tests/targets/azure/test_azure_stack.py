@@ -500,6 +500,10 @@ def test_bad_azure_settings_are_refused_before_anything_is_created(azure: dict[s
     [
         ({"region": "East US 2"}, r"materialize:region: 'East US 2' is not an Azure location name"),
         ({"instances": [{"name": "a--b"}]}, r"materialize:instances\[0\]\.name: 'a--b' is not allowed on azure"),
+        (
+            {"instances": [{"name": "main", "namespace": "disk-setup"}]},
+            r"materialize:instances\[0\]: namespace disk-setup belongs to the nodes' disk setup",
+        ),
     ],
 )
 def test_values_only_azure_cannot_use_are_refused_before_anything_is_created(
