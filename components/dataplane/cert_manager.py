@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contract import Platform
-from components.dataplane.placement import placement_values
+from components.helm_releases import RELEASE_POLICY
 from components.versions import CERT_MANAGER_CHART_NAME, CERT_MANAGER_CHART_REPO, CERT_MANAGER_VERSION
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
@@ -43,7 +43,7 @@ class CertManager(pulumi.ComponentResource):
                 metadata={"name": CERT_MANAGER_NAMESPACE},
                 opts=child,
             )
-            system = placement_values(platform.system_nodes)
+            system = platform.system_nodes.helm_values()
             release = k8s.helm.v3.Release(
                 f"{name}-release",
                 name="cert-manager",
@@ -58,10 +58,7 @@ class CertManager(pulumi.ComponentResource):
                     "cainjector": system,
                     "startupapicheck": system,
                 },
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=600,
-                max_history=10,
+                **RELEASE_POLICY,
                 opts=child,
             )
             chart_ready = [release]

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contract import Platform
+from components.helm_releases import RELEASE_POLICY
 from components.versions import OPERATOR_CHART_NAME, OPERATOR_CHART_REPO
 
 OPERATOR_NAMESPACE = "materialize"
@@ -43,10 +44,7 @@ class MaterializeOperator(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=OPERATOR_CHART_REPO),
             namespace=namespace.metadata["name"],
             values=args.values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            max_history=10,
+            **RELEASE_POLICY,
             # The operator registers and upgrades its own CRDs.
             skip_crds=True,
             opts=pulumi.ResourceOptions(

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from components.contract import Platform
-from components.dataplane.placement import placement_values
 from components.settings import Settings
 
 
 def operator_values(settings: Settings, platform: Platform, issuer_name: str) -> dict[str, Any]:
-    materialize = placement_values(platform.materialize_nodes)
-    system = placement_values(platform.system_nodes)
+    materialize = platform.materialize_nodes.helm_values()
+    system = platform.system_nodes.helm_values()
     issuer_ref = {"name": issuer_name, "kind": "ClusterIssuer"}
 
     cloud_provider: dict[str, Any] = {"type": platform.cloud_provider, "region": platform.region}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -35,6 +35,26 @@ class Placement(StrictModel):
             if not LABEL_KEY.match(key):
                 raise ValueError(f"{key!r} is not a valid Kubernetes label key")
         return value
+
+    def helm_values(self) -> dict[str, Any]:
+        """As the nodeSelector and tolerations values charts take."""
+        return {"nodeSelector": self._selector(), "tolerations": self._tolerations()}
+
+    def pod_spec_fields(self) -> dict[str, Any]:
+        """As pod spec arguments (node_selector, tolerations), only those that are set."""
+        fields: dict[str, Any] = {}
+        if self.node_selector:
+            fields["node_selector"] = self._selector()
+        if self.tolerations:
+            fields["tolerations"] = self._tolerations()
+        return fields
+
+    def _selector(self) -> dict[str, str]:
+        # Sorted: the same settings always give the same resource inputs.
+        return dict(sorted(self.node_selector.items()))
+
+    def _tolerations(self) -> list[dict[str, str]]:
+        return [toleration.to_kubernetes() for toleration in self.tolerations]
 
 
 class NodePlacement(StrictModel):

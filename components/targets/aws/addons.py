@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm_releases import RELEASE_POLICY
 from components.settings import Placement
 from components.targets.aws.cluster import Cluster, ClusterArgs
 from components.targets.aws.pins import METRICS_SERVER_CHART, METRICS_SERVER_REPO, METRICS_SERVER_VERSION
-from components.targets.aws.placement import helm_placement
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,8 @@ class ClusterAddons(pulumi.ComponentResource):
             version=METRICS_SERVER_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=METRICS_SERVER_REPO),
             namespace="kube-system",
-            values={"replicas": 2, **helm_placement(args.system_nodes)},
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            max_history=10,
+            values={"replicas": 2, **args.system_nodes.helm_values()},
+            **RELEASE_POLICY,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=cluster.provider,

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.helm_releases import RELEASE_POLICY
 from components.settings import Placement
 from components.targets.aws.cluster import Cluster
 from components.targets.aws.context import AwsContext
@@ -28,7 +29,6 @@ from components.targets.aws.pins import (
     LOAD_BALANCER_CONTROLLER_REPO,
     LOAD_BALANCER_CONTROLLER_VERSION,
 )
-from components.targets.aws.placement import helm_placement
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
@@ -133,12 +133,9 @@ class LoadBalancerController(pulumi.ComponentResource):
                 },
                 # The stack's tags on every load balancer, target group and security group it creates.
                 "defaultTags": dict(context.tags),
-                **helm_placement(args.system_nodes),
+                **args.system_nodes.helm_values(),
             },
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            max_history=10,
+            **RELEASE_POLICY,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=cluster.provider,

@@ -20,7 +20,6 @@ from components.contract import InstanceIdentity, MetadataDatabase
 from components.metadata_url import postgres_url
 from components.targets.aws.database_setup import ADMIN_SECRET, LABELS, NAMESPACE, DatabaseSetup
 from components.targets.aws.pins import POSTGRES_CLIENT_IMAGE
-from components.targets.aws.placement import pod_placement
 from components.targets.container_env import plain_env, secret_env
 from components.targets.metadata_roles import SETUP_SCRIPT, role_credentials
 
@@ -77,7 +76,7 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
                     "spec": {
                         "restart_policy": "Never",
                         "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
-                        **pod_placement(setup.placement),
+                        **setup.placement.pod_spec_fields(),
                         "containers": [
                             {
                                 "name": "setup",

@@ -53,12 +53,7 @@ class Home:
 
     def pod_spec(self, spec: dict[str, Any]) -> dict[str, Any]:
         """`spec` with the hardened pod security context and the system node placement."""
-        placed: dict[str, Any] = {"security_context": POD_SECURITY, **spec}
-        if self.placement.node_selector:
-            placed["node_selector"] = dict(sorted(self.placement.node_selector.items()))
-        if self.placement.tolerations:
-            placed["tolerations"] = [toleration.to_kubernetes() for toleration in self.placement.tolerations]
-        return placed
+        return {"security_context": POD_SECURITY, **spec, **self.placement.pod_spec_fields()}
 
 
 def labels(app: str) -> dict[str, str]:
