@@ -1,11 +1,10 @@
 """Every operator chart value and every CR spec field the program sets exists in
-Materialize's published reference data (../shared/materialize)."""
+Materialize's published reference data (pinned in tests/support/reference_data.py)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +12,9 @@ import yaml
 
 from components.versions import OPERATOR_CHART_NAME
 from tests.harness.stack import LICENSE_KEY, Evaluation, evaluate
+from tests.support.reference_data import reference_text
 from tools.stack_files import read_stack_config
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "materialize"
 # Keys of charts newer than the stored v26.12.0 values, listed in the reference README.
 NEWER_CHART_KEYS = {
     "operator.args.installV1CRD",
@@ -31,8 +30,8 @@ NEWER_CHART_KEYS = {
 
 def chart_keys() -> tuple[set[str], set[str]]:
     """(every key path in values.yaml, keys whose value is a free-form map or list)."""
-    values = yaml.safe_load((REFERENCE / "operator-values.v26.12.0.yaml").read_text())
-    parameters = yaml.safe_load((REFERENCE / "operator-chart-parameters.yml").read_text())
+    values = yaml.safe_load(reference_text("operator-values.v26.12.0.yaml"))
+    parameters = yaml.safe_load(reference_text("operator-chart-parameters.yml"))
     paths: set[str] = set()
 
     def walk(node: Any, prefix: str) -> None:
@@ -83,7 +82,7 @@ def unknown_chart_keys(values: dict[str, Any]) -> list[str]:
 
 
 def crd_fields(version: str) -> dict[str, dict[str, Any]]:
-    document = json.loads((REFERENCE / f"crd-fields-{version}.json").read_text())
+    document = json.loads(reference_text(f"crd-fields-{version}.json"))
     return {type_name: {field["name"]: field for field in fields} for type_name, fields in document}
 
 
@@ -161,7 +160,7 @@ def test_the_chart_key_check_catches_a_misspelt_key() -> None:
 
 def test_extra_cluster_sizes_reach_the_chart_as_its_entries_are_written() -> None:
     sizes = operator_values(evaluated(clusterSizes=ZERO_CREDIT_SIZE))["operator"]["clusters"]["sizes"]
-    chart = yaml.safe_load((REFERENCE / "operator-values.v26.12.0.yaml").read_text())["operator"]["clusters"]["sizes"]
+    chart = yaml.safe_load(reference_text("operator-values.v26.12.0.yaml"))["operator"]["clusters"]["sizes"]
     assert set(sizes) == {"support-free"}
     assert set(sizes["support-free"]) == set(chart["25cc"])
     assert sizes["support-free"]["credits_per_hour"] == "0"
@@ -172,7 +171,7 @@ def test_extra_cluster_sizes_reach_the_chart_as_its_entries_are_written() -> Non
 def test_the_chart_default_size_names_are_the_ones_the_program_knows() -> None:
     from components.cluster_sizes import CHART_SIZE_NAMES
 
-    chart = yaml.safe_load((REFERENCE / "operator-values.v26.12.0.yaml").read_text())["operator"]["clusters"]["sizes"]
+    chart = yaml.safe_load(reference_text("operator-values.v26.12.0.yaml"))["operator"]["clusters"]["sizes"]
     assert tuple(chart) == CHART_SIZE_NAMES
 
 
@@ -209,7 +208,7 @@ def test_backend_secret_keys_are_the_ones_the_crd_names() -> None:
 
 
 def test_service_ports_are_materializes_default_ports() -> None:
-    ports = yaml.safe_load((REFERENCE / "default-ports.yml").read_text())
+    ports = yaml.safe_load(reference_text("default-ports.yml"))
     documented = {int(row["Port"]) for row in ports["rows"]}
     evaluation = evaluated()
     exposed = {p["port"] for s in evaluation.of_type("kubernetes:core/v1:Service") for p in s.inputs["spec"]["ports"]}
