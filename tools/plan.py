@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pulumi
 
+from components.settings import PROJECT
 from tools.offline.evaluate import Evaluation, evaluate
 from tools.offline.mocks import Registered
-from tools.stack_files import ROOT, read_stack_config, stack_names
+from tools.stack_files import ROOT, StackFileError, read_stack_config, stack_names
 
 LICENSE_PLACEHOLDER = "offline-plan-placeholder-license-key"
 
@@ -136,6 +137,18 @@ def plan_stack(stack: str, secrets: dict[str, str], root: Path = ROOT) -> str:
     return f"{header}\n\n{render(evaluation)}"
 
 
+def secret_argument(text: str) -> tuple[str, str]:
+    """`KEY=VALUE` or, as `pulumi config` spells keys, `materialize:KEY=VALUE`."""
+    key, separator, value = text.partition("=")
+    key = key.strip().removeprefix(f"{PROJECT}:")
+    if not separator or not key:
+        # The text may be the secret itself: it is not echoed.
+        raise argparse.ArgumentTypeError("expected KEY=VALUE, such as licenseKey=... (what was given is not shown)")
+    if ":" in key:
+        raise argparse.ArgumentTypeError(f"{key!r}: only {PROJECT}:* keys are read by the program")
+    return key, value
+
+
 def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     which = parser.add_mutually_exclusive_group(required=True)
@@ -145,17 +158,18 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         "--secret",
         action="append",
         default=[],
+        type=secret_argument,
         metavar="KEY=VALUE",
-        help="a secret config value (for values encrypted in the stack file)",
+        help="a secret config value (for values encrypted in the stack file); KEY may carry the materialize: prefix",
     )
     args = parser.parse_args(argv)
-    secrets = dict(item.split("=", 1) for item in args.secret)
+    secrets = dict(args.secret)
     stacks = stack_names(root) if args.all else [args.stack]
     failed = False
     for stack in stacks:
         try:
             print(plan_stack(stack, secrets, root))
-        except (pulumi.RunError, FileNotFoundError) as error:
+        except (pulumi.RunError, StackFileError) as error:
             print(f"error: stack {stack}: {error}", file=sys.stderr)
             failed = True
         print()

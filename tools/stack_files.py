@@ -33,6 +33,10 @@ def config_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=_yaml_scalar)
 
 
+class StackFileError(ValueError):
+    """A stack file that is missing or is not stack configuration; the message names the file and line."""
+
+
 @dataclass(frozen=True)
 class StackConfig:
     values: dict[str, Any]
@@ -67,9 +71,19 @@ def stack_names(root: Path = ROOT) -> list[str]:
 
 def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
     path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    shown = path.relative_to(root)
     if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.relative_to(root)}; stacks: {', '.join(stack_names(root))}")
-    document = yaml.safe_load(path.read_text()) or {}
+        raise StackFileError(f"no stack file {shown}; stacks: {', '.join(stack_names(root)) or '(none)'}")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else str(shown)
+        raise StackFileError(f"{where}: not valid YAML: {error.problem or error.context}") from None
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
+        raise StackFileError(f"{shown}: cannot be read: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise StackFileError(f"{shown}: a stack file is a mapping with a `config:` mapping")
     values: dict[str, Any] = {}
     encrypted: set[str] = set()
     for key, value in (document.get("config") or {}).items():

@@ -179,3 +179,10 @@ def test_help_recommends_environment_variables_for_secrets(capsys: pytest.Captur
 def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--skip", "everything"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_an_unknown_stack_is_a_usage_error_naming_the_stacks(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run_main(["--stack", "bya", "--skip", "kubernetes"], {})
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no stack file stacks/Pulumi.bya.yaml" in err and "byo" in err

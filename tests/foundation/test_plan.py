@@ -76,3 +76,38 @@ def test_plan_asks_for_encrypted_values(tmp_path: Path, capsys: pytest.CaptureFi
     url = "postgres://mz:pw@db.example.com:5432/mz_{instance}?sslmode=require"
     assert plan.main(["--stack", "enc", "--secret", f"metadataBackendUrl={url}"], root=root) == 0
     assert "pw@" not in capsys.readouterr().out
+
+
+def test_a_stack_file_with_a_yaml_error_is_named_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project_copy(tmp_path, {"broken": "config:\n  materialize:target: byo\n  materialize:version: [v26\n"})
+    assert plan.main(["--stack", "broken"], root=root) == 1
+    err = capsys.readouterr().err
+    assert "stacks/Pulumi.broken.yaml:4:" in err and "not valid YAML" in err
+    assert "Traceback" not in err
+
+
+def test_a_stack_file_that_is_not_a_mapping_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project_copy(tmp_path, {"list": "- materialize:target: byo\n"})
+    assert plan.main(["--stack", "list"], root=root) == 1
+    assert "a stack file is a mapping" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("given", ["s3cr3t-token-value", "=value", "aws:region=us-east-1"])
+def test_a_malformed_secret_argument_is_a_usage_error_that_does_not_echo_it(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        plan.main(["--stack", "byo", "--secret", given])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --secret" in err and "Traceback" not in err
+    if "=" not in given:
+        assert given not in err
+
+
+def test_a_secret_may_be_given_with_the_project_prefix(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["--stack", "byo", "--secret", "materialize:licenseKey=do-not-print-me"]) == 0
+    out = capsys.readouterr().out
+    assert "licenseKey: a placeholder" not in out and "do-not-print-me" not in out

@@ -120,6 +120,14 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["run", "--targets", "aws,ibm"]) == 2
 
 
+def test_the_sweep_without_the_pulumi_cli_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("tools.nightly.cli.shutil.which", lambda name: None)
+    assert cli.main(["sweep", "--dry-run"]) == 2
+    assert "the Pulumi CLI is not on PATH" in capsys.readouterr().err
+
+
 def test_ci_refuses_to_keep_cloud_state_on_the_machine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

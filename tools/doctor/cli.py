@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from tools.doctor.config import (
 from tools.doctor.kubernetes import check_kubernetes
 from tools.doctor.postgres import check_postgres
 from tools.doctor.report import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Check, Report, Status
+from tools.stack_files import StackFileError, read_stack_config
 
 SECTIONS = ("postgres", "blob", "kubernetes")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +131,13 @@ def main(
     if args.timeout <= 0:
         parser.print_usage()
         return EXIT_USAGE
+    if args.stack is not None:
+        # A misspelt stack would otherwise check the environment alone and look fine.
+        try:
+            read_stack_config(args.stack, REPO_ROOT)
+        except StackFileError as error:
+            print(f"error: --stack {args.stack}: {error}", file=sys.stderr)
+            return EXIT_USAGE
     environ = os.environ if environ is None else environ
     config = load_config(
         args.stack,

@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.kubeconfig import is_kubeconfig_content
 from components.metadata_url import parse_metadata_url
 from components.persist_url import INSTANCE_PLACEHOLDER, parse_persist_url
 from components.settings import PROJECT
-from tools.stack_files import read_stack_config
+from tools.stack_files import StackFileError, read_stack_config
 
 DEFAULT_INSTANCE = "main"
 ENV_METADATA_URL = "MZ_METADATA_BACKEND_URL"
@@ -163,11 +161,8 @@ def _merge(values: dict[str, Any], sources: dict[str, str], new: Mapping[str, An
 def _read_stack_file(stack: str, repo_root: Path, notes: list[str]) -> dict[str, Any]:
     try:
         config = read_stack_config(stack, repo_root)
-    except FileNotFoundError:
-        notes.append(f"stack file Pulumi.{stack}.yaml not found under stacks/")
-        return {}
-    except yaml.YAMLError:
-        notes.append(f"stack file Pulumi.{stack}.yaml is not valid YAML")
+    except StackFileError as error:
+        notes.append(str(error))
         return {}
     if config.encrypted:
         notes.append(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -106,6 +107,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if all(result.passed for result in results) else 1
 
 
+def _require_pulumi_cli() -> None:
+    if shutil.which("pulumi") is None:
+        raise ValueError("the Pulumi CLI is not on PATH; install it (https://www.pulumi.com/docs/install/) and retry")
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from tools.nightly.retry import RetryPolicy
     from tools.nightly.runner import Console
@@ -113,6 +119,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from tools.nightly.workspace import local_workspace, project_dir, resolve_backend, select_stack
 
     older_than = parse_age(args.older_than)
+    _require_pulumi_cli()
     only = {target.name for target in select_targets(args.targets)} if args.targets.strip() else None
     backend = resolve_backend(args.backend, os.environ)
     console = Console()
