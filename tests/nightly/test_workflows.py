@@ -64,7 +64,8 @@ def test_the_nightly_runs_on_a_schedule_and_on_demand_for_chosen_targets(nightly
 
 
 def test_cloud_credentials_come_from_oidc_only(nightly: dict[str, Any]) -> None:
-    assert nightly["permissions"]["id-token"] == "write"
+    # Only the jobs that sign in get an OIDC token (tests/foundation/test_workflows_lint.py).
+    assert all(nightly["jobs"][job]["permissions"]["id-token"] == "write" for job in ("night", "sweep"))
     uses = {step["uses"].split("@")[0]: step for step in all_steps() if "uses" in step}
     assert "role-to-assume" in uses["aws-actions/configure-aws-credentials"]["with"]
     assert "workload_identity_provider" in uses["google-github-actions/auth"]["with"]
@@ -99,8 +100,13 @@ def test_each_night_runs_the_runner_and_always_uploads_its_report(nightly: dict[
     night = nightly["jobs"]["night"]["steps"]
     run = next(s for s in night if s.get("name") == "Run")
     command = " ".join(run["run"].split())
-    assert command.startswith("venv/bin/python -m tools.nightly run --targets ${{ matrix.target }} ")
-    assert "--run-label ${{ github.run_id }}-${{ github.run_attempt }}" in command
+    # Values reach the shell through the environment, never expanded into the script.
+    assert command.startswith('venv/bin/python -m tools.nightly run --targets "$TARGET" ')
+    assert run["env"] == {
+        "TARGET": "${{ matrix.target }}",
+        "RUN_LABEL": "${{ github.run_id }}-${{ github.run_attempt }}",
+    }
+    assert '--run-label "$RUN_LABEL"' in command
     assert command.endswith("--report-dir reports/nightly --durable-state")
     upload = next(s for s in night if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["if"] == "always()"
@@ -112,8 +118,9 @@ def test_the_sweep_runs_after_every_night_pass_or_fail(nightly: dict[str, Any]) 
     sweep = nightly["jobs"]["sweep"]
     assert "night" in sweep["needs"]
     assert sweep["if"].startswith("always()")
-    commands = [s.get("run", "") for s in sweep["steps"]]
-    assert "venv/bin/python -m tools.nightly sweep --older-than 6h --targets ${{ matrix.target }}" in commands
+    step = next(s for s in sweep["steps"] if s.get("name") == "Sweep")
+    assert step["run"] == 'venv/bin/python -m tools.nightly sweep --older-than 6h --targets "$TARGET"'
+    assert step["env"] == {"TARGET": "${{ matrix.target }}"}
     assert nightly["concurrency"]["cancel-in-progress"] is False
 
 
@@ -132,13 +139,6 @@ def test_the_setup_makes_the_policy_packs_virtualenv_from_its_requirements() -> 
     # The venv the pack's PulumiPolicy.yaml names, so the CLI uses this one.
     pack = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert pack["runtime"]["options"]["virtualenv"] == "venv"
-
-
-def test_actions_are_pinned_to_a_release() -> None:
-    for step in all_steps():
-        uses = step.get("uses")
-        if uses and not uses.startswith("./"):
-            assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+(\.\d+)*", uses), uses
 
 
 def test_pull_requests_run_exactly_the_readme_test_command_and_the_offline_plan() -> None:
