@@ -64,9 +64,15 @@ def _has_secure(value: Any) -> bool:
     return False
 
 
+# A person's own stacks (scripts/local-up.sh makes `user-local`): git ignores
+# their files, and they are not examples the tests and the plan go through.
+USER_STACK_PREFIX = "user-"
+
+
 def stack_names(root: Path = ROOT) -> list[str]:
-    """Every stack with a file stacks/Pulumi.<stack>.yaml, sorted."""
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
+    """Every example stack: a file stacks/Pulumi.<stack>.yaml that is not a user's own, sorted."""
+    names = (p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
+    return sorted(name for name in names if not name.startswith(USER_STACK_PREFIX))
 
 
 def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
