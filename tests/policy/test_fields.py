@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi._types import _py_properties
 
 from policy.materialize_policies import fields
 from policy.materialize_policies.fields import EACH, FIELDS, Field, rows
+from tools.offline.sdk_internals import py_properties
 
 # Importing whole provider SDKs warns about their own deprecated resources.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -46,7 +46,7 @@ def resource_class(token: str) -> type:
 
 def property_types(owner: type, pulumi_name: str) -> list[type]:
     """The classes a property of `owner` may hold (its nested input or output types)."""
-    matches = [prop for _, name, prop in _py_properties(owner) if name == pulumi_name]
+    matches = [prop for _, name, prop in py_properties(owner) if name == pulumi_name]
     assert matches, f"{owner.__module__}.{owner.__name__} has no property {pulumi_name!r}"
     getter = matches[0].fget
     namespace = vars(sys.modules[getter.__module__])
@@ -59,7 +59,7 @@ def property_types(owner: type, pulumi_name: str) -> list[type]:
                 annotation = eval(text, namespace)  # the SDK's own forward references, e.g. 'outputs.X'
             except (NameError, AttributeError, TypeError):
                 return
-        if isinstance(annotation, type) and _py_properties(annotation):
+        if isinstance(annotation, type) and py_properties(annotation):
             found.append(annotation)
             return
         for argument in typing.get_args(annotation):

@@ -9,8 +9,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import PROJECT, Placement, Toleration
 from components.targets.disk_setup import (
@@ -47,10 +45,11 @@ def register(build: Callable[[k8s.Provider], Any]) -> list[Registered]:
         mocks, project=PROJECT, stack="dev", preview=False, monitor=monitor, organization="organization"
     )
 
+    @pulumi.runtime.test
     def program() -> None:
         build(k8s.Provider("cluster", kubeconfig="/dev/null", cluster_identifier="test"))
 
-    _sync_await(run_pulumi_func(program))
+    program()
     return monitor.registered
 
 

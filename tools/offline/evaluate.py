@@ -10,8 +10,6 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components import program
 from components.settings import PROJECT
@@ -68,14 +66,11 @@ def evaluate(
         mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, organization="organization"
     )
     pulumi.runtime.set_all_config(config_values(config), [f"{PROJECT}:{k}" for k in secret_keys])
-    settings = pulumi.runtime.settings.SETTINGS
-    settings.rpc_manager.clear()
-    settings.outputs.clear()
 
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
 
-    async def run() -> None:
+    async def collect() -> None:
         exports = await program.main()
         for key, value in exports.items():
             output = pulumi.Output.from_input(value)
@@ -83,5 +78,12 @@ def evaluate(
             if await output.is_secret():
                 secret_outputs.add(key)
 
-    _sync_await(run_pulumi_func(run))
+    # The SDK's public way to run a program under mocks: it resets the
+    # runtime's bookkeeping, runs the function, waits for every outstanding
+    # registration and re-raises what the program raised.
+    @pulumi.runtime.test
+    def run() -> Any:
+        return collect()
+
+    run()
     return Evaluation(monitor.registered, outputs, secret_outputs, mocks)

@@ -19,8 +19,8 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from tools.offline.sdk_internals import ensure_event_loop, sync_await
 from tools.offline.stable import stable_hex
 
 
@@ -308,7 +308,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()
+        ensure_event_loop()
         registered, _ = self._record(request, request.object, read=False)
         if not request.custom:
             # Components have no provider; the engine echoes nothing back.
@@ -326,11 +326,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         registered.state = copy.deepcopy(state)
         for path in sorted(registered.secret_paths) + list(request.additionalSecretOutputs):
             _mark_secret(state, path)
-        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        obj_proto = sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
 
     def ReadResource(self, request: Any) -> Any:
-        _ensure_event_loop()
+        ensure_event_loop()
         self._record(request, request.properties, read=True)
         return super().ReadResource(request)

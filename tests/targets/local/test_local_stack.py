@@ -7,7 +7,6 @@ import re
 
 import pulumi
 import pytest
-from pulumi.runtime.sync_await import _sync_await
 
 from components.contract import InstanceIdentity
 from components.metadata_url import parse_metadata_url
@@ -32,6 +31,7 @@ from tests.targets.local.stack import (
     local_stack,
     pod_spec,
 )
+from tools.offline.sdk_internals import sync_await
 from tools.stack_files import read_stack_config
 
 STORE_NAMESPACE = "materialize-local"
@@ -362,8 +362,8 @@ def test_the_contract_hands_over_urls_as_secrets() -> None:
     database = result.metadata.database_for(identity)
     access = result.blob.access_for(identity)
     for url in (database.url, access.persist_url):
-        assert _sync_await(url.is_secret())
-    assert _sync_await(access.persist_url.future()).startswith("s3://")
-    assert "search_path" not in _sync_await(database.url.future())
+        assert sync_await(url.is_secret())
+    assert sync_await(access.persist_url.future()).startswith("s3://")
+    assert "search_path" not in sync_await(database.url.future())
     with pytest.raises(KeyError, match="other"):
         result.metadata.database_for(InstanceIdentity(namespace="materialize-other", name="other"))
