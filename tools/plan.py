@@ -150,7 +150,7 @@ def secret_argument(text: str) -> tuple[str, str]:
 
 
 def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=(__doc__ or "").split("\n\n")[0])
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack", help="stack name: stacks/Pulumi.<stack>.yaml")
     which.add_argument("--all", action="store_true", help="plan every stack in stacks/")

@@ -7,6 +7,7 @@ loads the GCP or Azure SDKs.
 from __future__ import annotations
 
 import importlib
+from typing import Protocol, cast
 
 import pulumi
 
@@ -23,7 +24,15 @@ _TARGETS: dict[str, tuple[str, str]] = {
 }
 
 
-def target_class(settings: Settings) -> type[pulumi.ComponentResource]:
+class Target(Protocol):
+    """What every target component is: built from the stack's settings, it hands over a TargetResult."""
+
+    result: TargetResult
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None: ...
+
+
+def target_class(settings: Settings) -> type[Target]:
     """The target component for a stack; fails cleanly, before anything is created."""
     entry = _TARGETS.get(settings.target)
     if entry is None:
@@ -33,8 +42,4 @@ def target_class(settings: Settings) -> type[pulumi.ComponentResource]:
             f"(available: {available})"
         )
     module_name, class_name = entry
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def build_target(settings: Settings) -> TargetResult:
-    return target_class(settings)(settings.target, settings).result
+    return cast(type[Target], getattr(importlib.import_module(module_name), class_name))

@@ -5,6 +5,10 @@ Importable without the Pulumi CLI (tests call each rule's `validate`);
 this package are relative, so it loads both as `policy.materialize_policies`
 (from the repository root) and as `materialize_policies` (the CLI runs the
 pack with `policy/` first on the path).
+
+Violations are reported as `report_violation(message, None)`: pulumi-policy
+declares its callback with two positional parameters (the message, and the
+URN of another resource; None means the resource being validated).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ S3_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 def validate_database_encrypted_at_rest(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     # RDS leaves storage unencrypted unless asked, and it cannot be turned on later.
     if args.resource_type == RDS_INSTANCE and not is_true(RDS_ENCRYPTED.get(args.props)):
-        report_violation("storageEncrypted is not true: the RDS instance's storage would be unencrypted.")
+        report_violation("storageEncrypted is not true: the RDS instance's storage would be unencrypted.", None)
 
 
 def _sets_a_default_algorithm(configuration: PolicyResource) -> bool:

@@ -17,13 +17,14 @@ def validate_no_public_database_endpoint(args: ResourceValidationArgs, report_vi
     if args.resource_type == RDS_INSTANCE:
         # The provider's default is private, so only an explicit true is public.
         if is_true(RDS_PUBLIC.get(props)):
-            report_violation("publiclyAccessible is true: RDS gives the instance a public address.")
+            report_violation("publiclyAccessible is true: RDS gives the instance a public address.", None)
     elif args.resource_type == CLOUD_SQL_INSTANCE:
         # Cloud SQL assigns a public IPv4 address unless told not to.
         if not is_false(CLOUD_SQL_PUBLIC_IP.get(props)):
             report_violation(
                 "settings.ipConfiguration.ipv4Enabled is not false: Cloud SQL assigns a public IPv4 address "
-                "by default. Set it to false and use a private network."
+                "by default. Set it to false and use a private network.",
+                None,
             )
     elif args.resource_type == AZURE_POSTGRES_SERVER:
         access = AZURE_PUBLIC_ACCESS.get(props)
@@ -32,7 +33,8 @@ def validate_no_public_database_endpoint(args: ResourceValidationArgs, report_vi
         if access != "Disabled" and not private_by_subnet:
             report_violation(
                 f"network.publicNetworkAccess is {access or 'not set'}: set it to Disabled, "
-                "or put the server on a delegated subnet."
+                "or put the server on a delegated subnet.",
+                None,
             )
 
 

@@ -80,7 +80,7 @@ def validate_no_secrets_in_helm_values(args: ResourceValidationArgs, report_viol
     if values_field is None:
         return
     for place in secrets_in_values(values_field.get(args.props)):
-        report_violation(f"values.{place}: put it in a Kubernetes Secret and reference that from the chart.")
+        report_violation(f"values.{place}: put it in a Kubernetes Secret and reference that from the chart.", None)
 
 
 NO_SECRETS_IN_HELM_VALUES = ResourceValidationPolicy(

@@ -108,17 +108,17 @@ def validate_workload_identity_exact_subject(args: ResourceValidationArgs, repor
     kind = args.resource_type
     if kind == IAM_ROLE:
         for problem in trust_policy_problems(ROLE_TRUST.get(args.props)):
-            report_violation(f"assumeRolePolicy: {problem}.")
+            report_violation(f"assumeRolePolicy: {problem}.", None)
     elif kind == AZURE_FEDERATED_CREDENTIAL:
         subject = CREDENTIAL_SUBJECT.get(args.props)
         if not isinstance(subject, str) or not subject or "*" in subject:
-            report_violation(f"subject {subject!r} does not name one identity.")
+            report_violation(f"subject {subject!r} does not name one identity.", None)
         elif problem := kubernetes_subject_problem(subject):
-            report_violation(f"subject: {problem}.")
+            report_violation(f"subject: {problem}.", None)
     elif kind in GCP_MEMBER_FIELDS:
         value = GCP_MEMBER_FIELDS[kind].get(args.props)
         for member in filter(_wildcard_workload_member, one_or_many(value)):
-            report_violation(f"{member!r} grants to a set of workloads, not one Kubernetes service account.")
+            report_violation(f"{member!r} grants to a set of workloads, not one Kubernetes service account.", None)
 
 
 WORKLOAD_IDENTITY_EXACT_SUBJECT = ResourceValidationPolicy(

@@ -69,40 +69,41 @@ def _unblocked(flags: tuple[Field, ...], props: Mapping[str, Any]) -> list[str]:
 def _check_public_access_block(flags: tuple[Field, ...], args: ResourceValidationArgs, report: ReportViolation) -> None:
     missing = _unblocked(flags, args.props)
     if missing:
-        report(f"not true: {', '.join(missing)}. All four public-access blocks must be on.")
+        report(f"not true: {', '.join(missing)}. All four public-access blocks must be on.", None)
 
 
 def _check_gcs_bucket(args: ResourceValidationArgs, report: ReportViolation) -> None:
     prevention = GCS_PREVENTION.get(args.props)
     if prevention != "enforced":
         # "inherited" (the default) is public unless an organization policy says otherwise.
-        report(f"publicAccessPrevention is {prevention or 'not set'}, not enforced.")
+        report(f"publicAccessPrevention is {prevention or 'not set'}, not enforced.", None)
     if not is_true(GCS_UNIFORM_ACCESS.get(args.props)):
-        report("uniformBucketLevelAccess is not true: object ACLs could grant public reads.")
+        report("uniformBucketLevelAccess is not true: object ACLs could grant public reads.", None)
 
 
 def _check_gcs_members(members: list[Any], report: ReportViolation) -> None:
     public = sorted(PUBLIC_MEMBERS.intersection(m for m in members if isinstance(m, str)))
     if public:
-        report(f"grants the bucket to {', '.join(public)}.")
+        report(f"grants the bucket to {', '.join(public)}.", None)
 
 
 def _check_azure_account(args: ResourceValidationArgs, report: ReportViolation) -> None:
     # Azure's default for allowBlobPublicAccess is false, so only an explicit true opens it.
     if is_true(AZURE_BLOB_PUBLIC.get(args.props)):
-        report("allowBlobPublicAccess is true: containers could be made public.")
+        report("allowBlobPublicAccess is true: containers could be made public.", None)
     access = AZURE_NETWORK_ACCESS.get(args.props)
     if access not in AZURE_CLOSED and AZURE_DEFAULT_ACTION.get(args.props) != "Deny":
         report(
             f"publicNetworkAccess is {access or 'not set (Enabled)'} and networkRuleSet.defaultAction is not Deny: "
-            "the account is reachable from any network."
+            "the account is reachable from any network.",
+            None,
         )
 
 
 def _check_azure_container(args: ResourceValidationArgs, report: ReportViolation) -> None:
     access = AZURE_CONTAINER_ACCESS.get(args.props)
     if access not in (None, "None"):
-        report(f"publicAccess is {access}: the container's blobs would be readable anonymously.")
+        report(f"publicAccess is {access}: the container's blobs would be readable anonymously.", None)
 
 
 def validate_bucket_public_access_blocked(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -82,7 +82,7 @@ def _is_on(value: Any) -> bool:
 def _check_parameter_group(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for name, value in rows(args.props, PARAMETER_NAME, PARAMETER_VALUE):
         if name == FORCE_SSL and not _forces_ssl(value):
-            report(f"{FORCE_SSL} is {value}: the database would accept unencrypted connections.")
+            report(f"{FORCE_SSL} is {value}: the database would accept unencrypted connections.", None)
 
 
 def validate_tls_required(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -91,20 +91,20 @@ def validate_tls_required(args: ResourceValidationArgs, report_violation: Report
         mode = CLOUD_SQL_SSL_MODE.get(props)
         if mode not in CLOUD_SQL_TLS_MODES:
             # The default, ALLOW_UNENCRYPTED_AND_ENCRYPTED, accepts plain-text connections.
-            report_violation(f"settings.ipConfiguration.sslMode is {mode or 'not set'}, not ENCRYPTED_ONLY.")
+            report_violation(f"settings.ipConfiguration.sslMode is {mode or 'not set'}, not ENCRYPTED_ONLY.", None)
     elif kind == AZURE_STORAGE_ACCOUNT:
         version = AZURE_MIN_TLS.get(props)
         if version not in AZURE_TLS_VERSIONS:
             # Azure interprets an absent minimum as TLS 1.0.
-            report_violation(f"minimumTlsVersion is {version or 'not set (TLS1_0)'}, below TLS1_2.")
+            report_violation(f"minimumTlsVersion is {version or 'not set (TLS1_0)'}, below TLS1_2.", None)
         if is_false(AZURE_HTTPS_ONLY.get(props)):
-            report_violation("enableHttpsTrafficOnly is false: the account would accept plain HTTP.")
+            report_violation("enableHttpsTrafficOnly is false: the account would accept plain HTTP.", None)
     elif kind == RDS_PARAMETER_GROUP:
         _check_parameter_group(args, report_violation)
     elif kind == AZURE_POSTGRES_CONFIGURATION and CONFIGURATION_NAME.get(props) == SECURE_TRANSPORT:
         value = CONFIGURATION_VALUE.get(props)
         if not _is_on(value):
-            report_violation(f"{SECURE_TRANSPORT} is {value}: the server would accept unencrypted connections.")
+            report_violation(f"{SECURE_TRANSPORT} is {value}: the server would accept unencrypted connections.", None)
 
 
 def _parameter_group_forces_ssl(group: PolicyResource) -> bool:

@@ -237,13 +237,13 @@ def _s3_client(persist: PersistUrl, timeout: float, subject: str) -> tuple[Any, 
     """An S3 client configured as Materialize configures its own."""
     note = None
     if persist.has_secret:
-        session = boto3.session.Session(
+        session = boto3.Session(
             aws_access_key_id=persist.access_key_id,
             aws_secret_access_key=persist.secret_access_key,
             region_name=persist.region,
         )
     else:
-        session = boto3.session.Session(region_name=persist.region)
+        session = boto3.Session(region_name=persist.region)
         credentials = session.get_credentials()
         if credentials is None:
             raise _StepFailed(
@@ -288,7 +288,7 @@ def _assume_role(session: Any, persist: PersistUrl, timeout: float, subject: str
             )
         ) from None
     credentials = response["Credentials"]
-    return boto3.session.Session(
+    return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

@@ -245,12 +245,13 @@ def _instance_names(raw: Any, notes: list[str]) -> tuple[str, ...]:
     if raw is None:
         return (DEFAULT_INSTANCE,)
     names = [item.get("name") for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
-    if not names or not all(isinstance(name, str) and name for name in names):
+    valid = [name for name in names if isinstance(name, str) and name]
+    if not valid or len(valid) != len(names):
         notes.append(
             f"{PROJECT}:instances is not a list of objects with a name; checking instance {DEFAULT_INSTANCE!r}"
         )
         return (DEFAULT_INSTANCE,)
-    return tuple(names)
+    return tuple(valid)
 
 
 def _bool(raw: Any, default: bool, key: str, notes: list[str]) -> bool:

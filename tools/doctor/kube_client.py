@@ -86,7 +86,10 @@ class KubeClient:
 
     def server_version(self) -> ServerVersion:
         info = k8s.VersionApi(self._api).get_code(_request_timeout=self._timeout)
-        return ServerVersion.parse(info.major, info.minor, info.git_version)
+        # The generated client types every call's return loosely; this one is a VersionInfo.
+        if not isinstance(info, k8s.VersionInfo):
+            raise TypeError(f"the API server's /version answered {type(info).__name__}, not VersionInfo")
+        return ServerVersion.parse(info.major or "", info.minor or "", info.git_version or "")
 
     def storage_classes(self) -> list[StorageClassInfo]:
         items = k8s.StorageV1Api(self._api).list_storage_class(_request_timeout=self._timeout).items

@@ -323,6 +323,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             custom=True,
         )
         id_, state = self.mocks.new_resource(resource_args)
+        # The engine always knows a custom resource's id after a create.
+        assert id_ is not None, f"the mocks gave {request.type} {request.name} no id"
         registered.state = copy.deepcopy(state)
         for path in sorted(registered.secret_paths) + list(request.additionalSecretOutputs):
             _mark_secret(state, path)
