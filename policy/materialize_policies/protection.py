@@ -70,7 +70,8 @@ def validate_protect_stateful_resources(args: ResourceValidationArgs, report_vio
         return
     if not args.opts.protect:
         report_violation(
-            "this production stack holds data here without `protect`: set protectData: true (the default) on the stack.",
+            "this production stack holds data here without `protect`: "
+            "set protectData: true (the default) on the stack.",
             None,
         )
 
