@@ -20,7 +20,7 @@ from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings, Toleration, has_local_nvme
 from components.settings.loading import report
 from components.targets.aws.addons import ClusterAddons, ClusterAddonsArgs
-from components.targets.aws.bottlerocket import swap_node_settings
+from components.targets.aws.bottlerocket import materialize_node_settings
 from components.targets.aws.bucket import Bucket, BucketArgs
 from components.targets.aws.cluster import Cluster, ClusterArgs
 from components.targets.aws.context import AwsContext
@@ -184,7 +184,7 @@ class AwsTarget(pulumi.ComponentResource):
                     aws_settings.materialize_node_count,
                     materialize_labels,
                     [MATERIALIZE_TAINT],
-                    swap_node_settings(DISK_SETUP_IMAGE) if swap else None,
+                    materialize_node_settings(DISK_SETUP_IMAGE, swap),
                 ),
             )
         ]

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import subprocess
 import sys
+import tomllib
 
 import pulumi
 import pytest
@@ -329,6 +330,14 @@ def test_swap_nodes_run_the_pinned_disk_setup_as_a_bootstrap_container(example: 
     assert node_settings(example, "system") == ""
 
 
+def test_materialize_nodes_raise_the_open_files_limit(example: Evaluation) -> None:
+    # The limit Materialize's Terraform gives its Bottlerocket nodes (karpenter-ec2nodeclass/main.tf).
+    settings = tomllib.loads(node_settings(example, "materialize"))["settings"]
+    limit = settings["oci-defaults"]["resource-limits"]["max-open-files"]
+    assert limit == {"soft-limit": 1048576, "hard-limit": 1048576}
+    assert settings["bootstrap-containers"]["diskstrap"]["essential"] is True
+
+
 def test_node_launch_templates_require_imdsv2_and_encrypt_volumes(example: Evaluation) -> None:
     nodes = ending(example, SECURITY_GROUP, "-network-nodes")
     cluster = example.one(CLUSTER)
@@ -373,7 +382,8 @@ def test_operator_values_place_materialize_on_its_nodes_and_name_the_account(exa
 def test_swap_off_drops_the_swap_label_and_the_disk_setup() -> None:
     evaluation = evaluate(aws_stack(swap=False, aws=aws_settings(materializeInstanceType="r7g.2xlarge")))
     assert materialize_group(evaluation)["labels"] == {"workload": "materialize-instance"}
-    assert node_settings(evaluation, "materialize") == ""
+    settings = tomllib.loads(node_settings(evaluation, "materialize"))["settings"]
+    assert set(settings) == {"oci-defaults"}
     values = operator_values(evaluation)
     assert values["clusterd"]["nodeSelector"] == {"workload": "materialize-instance"}
     assert values["operator"]["clusters"]["swap_enabled"] is False
