@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -21,6 +22,18 @@ _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-
 # CloudWatch Logs accepts only these retention periods.
 LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557]
 EksLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+EKS_LOG_TYPES: tuple[EksLogType, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+# RFC 5737 sets these aside for documentation: nothing on the internet ever
+# connects from them, so an API allowlist of one locks pulumi out of the
+# cluster it is building (every Kubernetes call times out after the cluster is made).
+DOCUMENTATION_RANGES = tuple(
+    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+# RDS windows: "hh24:mi-hh24:mi" (UTC) and "ddd:hh24:mi-ddd:hh24:mi".
+_HOUR_MINUTE = r"([01]\d|2[0-3]):[0-5]\d"
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+# A zone name (us-east-1a) or zone id (use1-az1).
+_ZONE = r"^([a-z]{2}(-[a-z]+)+-\d[a-z]|[a-z]{2,5}\d-az\d+)$"
 
 
 def _instance_type(value: str) -> str:
@@ -32,6 +45,18 @@ def _instance_type(value: str) -> str:
 def _iam_principal(value: str) -> str:
     if not _IAM_PRINCIPAL.match(value):
         raise ValueError(f"{value!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/name)")
+    return value
+
+
+def _reachable_cidr(value: str) -> str:
+    block = ipaddress.ip_network(value)
+    for documentation in DOCUMENTATION_RANGES:
+        # Inside one: a wider block (0.0.0.0/0) also admits real addresses.
+        if block.version == documentation.version and block.subnet_of(documentation):
+            raise ValueError(
+                f"{value!r} is in {documentation}, a documentation range (RFC 5737) no client ever "
+                "connects from; put the addresses pulumi and kubectl really reach the API from"
+            )
     return value
 
 
@@ -57,12 +82,13 @@ class AwsSettings(StrictModel):
     vpc_cidr: Cidr = Field(
         default="10.0.0.0/16", alias="vpcCidr", description="Address range of the new VPC (/16 to /20)."
     )
-    availability_zones: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")]] | None = Field(
+    availability_zones: list[Annotated[str, Field(pattern=_ZONE)]] | None = Field(
         default=None,
         alias="availabilityZones",
         min_length=2,
         max_length=6,
-        description="Zones of the new VPC's subnets; default the region's first zoneCount zones.",
+        description="Zones (names like us-east-1a or ids like use1-az1) of the new VPC's subnets; default the "
+        "first zoneCount zone ids that offer both node instance types.",
     )
     zone_count: int = Field(
         default=3, ge=2, le=6, alias="zoneCount", description="How many zones the new VPC spans (2-6)."
@@ -88,7 +114,7 @@ class AwsSettings(StrictModel):
         alias="apiPublicAccess",
         description="Keep the EKS API's public endpoint (limited to apiAllowedCidrs); the private one is always on.",
     )
-    api_allowed_cidrs: list[Cidr] = Field(
+    api_allowed_cidrs: list[Annotated[Cidr, AfterValidator(_reachable_cidr)]] = Field(
         default_factory=list,
         alias="apiAllowedCidrs",
         description="CIDRs that may reach the public EKS API endpoint; required while apiPublicAccess is on.",
@@ -98,13 +124,23 @@ class AwsSettings(StrictModel):
         alias="adminPrincipalArns",
         description="IAM roles/users made cluster admins besides the principal that runs pulumi.",
     )
+    kubernetes_support: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        alias="kubernetesSupport",
+        description="EKS support policy: STANDARD upgrades at the end of standard support; EXTENDED bills extra.",
+    )
     cluster_log_types: list[EksLogType] = Field(
-        default_factory=lambda: ["api", "audit", "authenticator"],
+        default_factory=lambda: list(EKS_LOG_TYPES),
         alias="clusterLogTypes",
-        description="EKS control-plane logs sent to CloudWatch.",
+        description="EKS control-plane logs sent to CloudWatch (default all five).",
+    )
+    flow_logs: bool = Field(
+        default=True, alias="flowLogs", description="VPC flow logs (accepted and rejected traffic) to CloudWatch."
     )
     log_retention_days: LogRetentionDays = Field(
-        default=90, alias="logRetentionDays", description="Days CloudWatch keeps the control-plane logs."
+        default=90,
+        alias="logRetentionDays",
+        description="Days CloudWatch keeps the control-plane, flow and Postgres logs.",
     )
     system_instance_type: InstanceType = Field(
         default="m7g.large",
@@ -144,6 +180,28 @@ class AwsSettings(StrictModel):
     postgres_backup_retention_days: int = Field(
         default=7, ge=7, le=35, alias="postgresBackupRetentionDays", description="Days of RDS point-in-time backups."
     )
+    postgres_backup_window: str = Field(
+        default="03:00-04:00",
+        alias="postgresBackupWindow",
+        pattern=rf"^{_HOUR_MINUTE}-{_HOUR_MINUTE}$",
+        description="Daily RDS backup window (UTC, hh:mm-hh:mm, at least 30 minutes).",
+    )
+    postgres_maintenance_window: str = Field(
+        default="sun:05:00-sun:06:00",
+        alias="postgresMaintenanceWindow",
+        pattern=rf"^{_DAY}:{_HOUR_MINUTE}-{_DAY}:{_HOUR_MINUTE}$",
+        description="Weekly RDS maintenance window (UTC, ddd:hh:mm-ddd:hh:mm, at least 30 minutes).",
+    )
+    postgres_apply_changes: Literal["immediately", "maintenanceWindow"] = Field(
+        default="immediately",
+        alias="postgresApplyChanges",
+        description="When RDS applies a changed setting: at once, or in postgresMaintenanceWindow.",
+    )
+    keep_backups_on_delete: bool = Field(
+        default=True,
+        alias="keepBackupsOnDelete",
+        description="Deleting RDS leaves a final snapshot and its automated backups; false only for throwaway stacks.",
+    )
     bucket_encryption: Literal["sse-s3", "sse-kms"] = Field(
         default="sse-s3",
         alias="bucketEncryption",
@@ -178,12 +236,61 @@ class AwsSettings(StrictModel):
                 raise ValueError(f"aws.vpcCidr: {self.vpc_cidr} must be a /16 to /20 (pods take VPC addresses)")
         if self.availability_zones is not None and len(set(self.availability_zones)) != len(self.availability_zones):
             raise ValueError("aws.availabilityZones: a zone is listed twice")
+        backup = _minutes(*self.postgres_backup_window.split("-"))
+        maintenance = _weekly_minutes(*self.postgres_maintenance_window.split("-"))
+        for alias, (start, end), period in (
+            ("postgresBackupWindow", backup, _DAY_MINUTES),
+            ("postgresMaintenanceWindow", maintenance, _WEEK_MINUTES),
+        ):
+            if (end - start) % period < 30:
+                raise ValueError(f"aws.{alias}: the window must last at least 30 minutes")
+        # RDS refuses a backup window that overlaps the maintenance window on any day.
+        if any(_overlap(backup, maintenance, day) for day in range(7)):
+            raise ValueError(
+                f"aws.postgresBackupWindow: {self.postgres_backup_window} overlaps postgresMaintenanceWindow "
+                f"{self.postgres_maintenance_window}"
+            )
         if self.postgres_max_storage_gb < self.postgres_storage_gb:
             raise ValueError(
                 f"aws.postgresMaxStorageGb: {self.postgres_max_storage_gb} is below postgresStorageGb "
                 f"{self.postgres_storage_gb}"
             )
         return self
+
+
+_DAY_MINUTES = 24 * 60
+_WEEK_MINUTES = 7 * _DAY_MINUTES
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _minutes(start: str, end: str) -> tuple[int, int]:
+    return _clock(start), _clock(end)
+
+
+def _weekly_minutes(start: str, end: str) -> tuple[int, int]:
+    def at(text: str) -> int:
+        day, clock = text.split(":", 1)
+        return _DAYS.index(day) * _DAY_MINUTES + _clock(clock)
+
+    return at(start), at(end)
+
+
+def _spans(start: int, end: int, period: int) -> list[tuple[int, int]]:
+    """A window as one or two [start, end) spans within one period (it may wrap)."""
+    start, end = start % period, end % period
+    return [(start, end)] if start < end else [(start, period), (0, end)]
+
+
+def _overlap(daily: tuple[int, int], weekly: tuple[int, int], day: int) -> bool:
+    offset = day * _DAY_MINUTES
+    backup = _spans(daily[0] + offset, daily[1] + offset, _WEEK_MINUTES)
+    maintenance = _spans(*weekly, _WEEK_MINUTES)
+    return any(a < d and c < b for a, b in backup for c, d in maintenance)
 
 
 def has_local_nvme(instance_type: str) -> bool:

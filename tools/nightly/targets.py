@@ -126,6 +126,8 @@ def _aws(stack: str, environ: Mapping[str, str]) -> dict[str, Any]:
             # An unversioned bucket empties and deletes in one pass at destroy.
             "bucketVersioning": False,
             "logRetentionDays": 1,
+            # A throwaway database: no final snapshot, no retained backups (they would outlive the run).
+            "keepBackupsOnDelete": False,
         }
     }
 

@@ -24,6 +24,11 @@ CALLER_ROLE = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
 CALLER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{CALLER_ROLE}/deployer@example.com"
 CALLER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/aws-reserved/sso.amazonaws.com/{CALLER_ROLE}"
 ZONES = ("a", "b", "c", "d", "e", "f")
+# Each account sees the zone ids behind its zone names in its own order; this
+# one's, for us-east-1. use1-az3 is the constrained zone that offers none of
+# the current instance types (Graviton included).
+ZONE_IDS = {"a": "use1-az4", "b": "use1-az6", "c": "use1-az1", "d": "use1-az2", "e": "use1-az3", "f": "use1-az5"}
+ZONE_WITHOUT_CURRENT_TYPES = "use1-az3"
 ADDON_VERSIONS = {
     "vpc-cni": "v1.20.4-eksbuild.2",
     "kube-proxy": "v1.35.0-eksbuild.2",
@@ -104,6 +109,8 @@ _ARN_KIND = {
     "rtb": "route-table",
     "sg": "security-group",
     "nat": "natgateway",
+    "vpce": "vpc-endpoint",
+    "fl": "vpc-flow-log",
 }
 
 
@@ -346,6 +353,18 @@ OUTPUTS: dict[str, Callable[[Args], dict[str, Any]]] = {
     "aws:s3/bucketVersioning:BucketVersioning": _plain,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _plain,
     "aws:s3/bucketPolicy:BucketPolicy": _plain,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2(
+        "vpce",
+        state=lambda a: "available",
+        prefixListId=lambda a: "pl-63a5400a",
+        cidrBlocks=lambda a: [],
+        networkInterfaceIds=lambda a: [],
+        dnsEntries=lambda a: [],
+        requesterManaged=lambda a: False,
+    ),
+    "aws:ec2/flowLog:FlowLog": _ec2("fl"),
+    # A delete-only command: creating it runs nothing and captures nothing.
+    "command:local:Command": lambda a: {**a.inputs, "stdout": "", "stderr": ""},
     # The one RandomId model, for every target (the aws database's snapshot
     # suffix, the gcp bucket and Cloud SQL name suffixes).
     "random:index/randomId:RandomId": _random_id,
@@ -380,11 +399,37 @@ def _availability_zones(args: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": region,
         "names": names,
-        "zoneIds": [f"use1-az{index + 1}" for index in range(len(names))],
+        "zoneIds": [ZONE_IDS[zone] for zone in ZONES],
         "groupNames": [region] * len(names),
         "state": args.get("state"),
         "filters": args.get("filters"),
     }
+
+
+def _instance_type_offerings(args: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry per (type, zone id) pair that is offered, in three parallel lists, as EC2 returns them."""
+    if args.get("locationType") != "availability-zone-id":
+        raise AssertionError(f"instance type offerings are modelled by zone id only, not {args.get('locationType')}")
+    wanted = [value for f in args.get("filters") or [] if f["name"] == "instance-type" for value in f["values"]]
+    pairs = [
+        (instance_type, zone_id)
+        for zone_id in sorted(ZONE_IDS.values())
+        if zone_id != ZONE_WITHOUT_CURRENT_TYPES
+        for instance_type in wanted
+    ]
+    return {
+        "id": "us-east-1",
+        "filters": args.get("filters"),
+        "locationType": args.get("locationType"),
+        "instanceTypes": [instance_type for instance_type, _ in pairs],
+        "locations": [zone_id for _, zone_id in pairs],
+        "locationTypes": ["availability-zone-id"] * len(pairs),
+    }
+
+
+def _log_groups(args: Mapping[str, Any]) -> dict[str, Any]:
+    """A fresh account: no group under the prefix (tests that need one answer differently)."""
+    return {"id": "us-east-1", "logGroupNamePrefix": args.get("logGroupNamePrefix"), "arns": [], "logGroupNames": []}
 
 
 def _addon_version(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -403,4 +448,6 @@ INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:iam/getSessionContext:getSessionContext": _session_context,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
+    "aws:cloudwatch/getLogGroups:getLogGroups": _log_groups,
 }

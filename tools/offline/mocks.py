@@ -278,6 +278,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if not read:
             options = {
                 "retainOnDelete": request.retainOnDelete,
+                "importId": request.importId,
                 "deleteBeforeReplace": request.deleteBeforeReplace,
                 "ignoreChanges": list(request.ignoreChanges),
                 "replaceOnChanges": list(request.replaceOnChanges),

@@ -1,4 +1,9 @@
-"""Bottlerocket settings (TOML user data) for Materialize's swap nodes.
+"""Bottlerocket settings (TOML user data) for Materialize's nodes.
+
+Every Materialize node raises the open-files limit of its containers to
+1048576, the value Materialize's Terraform gives its Bottlerocket nodes
+(materialize-terraform-self-managed@187f61a,
+aws/modules/karpenter-ec2nodeclass/main.tf, default_userdata).
 
 A bootstrap container runs Materialize's ephemeral-storage-setup tool before
 the kubelet starts, on every boot ("always": instance-store disks come back
@@ -20,6 +25,7 @@ from components.targets.disk_setup import SWAP_SYSCTLS
 
 SWAP_SETUP_ARGS = ("swap", "--cloud-provider", "aws", "--bottlerocket-enable-swap")
 BOOTSTRAP_CONTAINER = "diskstrap"
+MAX_OPEN_FILES = 1048576
 
 
 def _toml_string(value: str) -> str:
@@ -27,10 +33,21 @@ def _toml_string(value: str) -> str:
     return json.dumps(value)
 
 
-def swap_node_settings(image: str) -> str:
-    """The TOML document for a swap node."""
-    container_input = base64.b64encode(json.dumps(list(SWAP_SETUP_ARGS)).encode()).decode()
+def materialize_node_settings(image: str, swap: bool) -> str:
+    """The TOML document for a Materialize node, with the swap setup when `swap`."""
     lines = [
+        "[settings.oci-defaults.resource-limits.max-open-files]",
+        f"soft-limit = {MAX_OPEN_FILES}",
+        f"hard-limit = {MAX_OPEN_FILES}",
+    ]
+    if swap:
+        lines += ["", *_swap_lines(image)]
+    return "\n".join(lines) + "\n"
+
+
+def _swap_lines(image: str) -> list[str]:
+    container_input = base64.b64encode(json.dumps(list(SWAP_SETUP_ARGS)).encode()).decode()
+    return [
         f"[settings.bootstrap-containers.{BOOTSTRAP_CONTAINER}]",
         f"source = {_toml_string(image)}",
         'mode = "always"',
@@ -40,7 +57,6 @@ def swap_node_settings(image: str) -> str:
         "[settings.kernel.sysctl]",
         *(f"{_toml_string(key)} = {_toml_string(value)}" for key, value in SWAP_SYSCTLS.items()),
     ]
-    return "\n".join(lines) + "\n"
 
 
 def user_data(toml: str) -> str:

@@ -5,7 +5,10 @@
   ConfigMap, no implicit creator rights;
 - the public endpoint only for an allowlist, the private one always on;
 - Kubernetes Secrets envelope-encrypted with a KMS key of its own;
-- control-plane logs in a log group created first, so it has a retention;
+- control-plane logs (all five types by default) in a log group created
+  first, so it has a retention, and kept at destroy (see _log_group);
+- standard support only by default: extended support bills extra, silently;
+- deletion protection with `protectData`;
 - the OIDC provider IRSA roles trust;
 - the add-ons nodes need to become Ready (VPC CNI with its own IRSA role,
   kube-proxy); CoreDNS needs nodes to run on and comes later (addons.py);
@@ -39,6 +42,7 @@ class ClusterArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     # The principal running pulumi (an IAM role or user ARN, never an STS session).
     deployer_arn: str
+    protect: bool
 
 
 class Cluster(pulumi.ComponentResource):
@@ -100,14 +104,7 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=options,
         )
-        # EKS writes to exactly this name; made first, it keeps our retention and tags.
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/aws/eks/{cluster_name}/cluster",
-            retention_in_days=settings.log_retention_days,
-            tags=context.tagged(f"{cluster_name}-control-plane-logs"),
-            opts=options,
-        )
+        logs = self._log_group(name, args)
 
         self.eks = aws.eks.Cluster(
             f"{name}-eks",
@@ -129,6 +126,8 @@ class Cluster(pulumi.ComponentResource):
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn), resources=["secrets"]
             ),
             enabled_cluster_log_types=list(settings.cluster_log_types),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=settings.kubernetes_support),
+            deletion_protection=args.protect,
             # The add-ons below are EKS-managed from the start, never self-managed copies.
             bootstrap_self_managed_addons=False,
             tags=context.tagged(cluster_name),
@@ -189,6 +188,40 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.access),
         )
         self.register_outputs({"name": self.name, "oidcProviderArn": self.oidc_provider_arn})
+
+    def _log_group(self, name: str, args: ClusterArgs) -> aws.cloudwatch.LogGroup:
+        """The group EKS writes the control-plane logs to, made first so it has our retention and tags.
+
+        EKS itself creates `/aws/eks/<cluster>/cluster` when it logs into a
+        group that is gone, and keeps logging while the cluster is deleted, so
+        deleting the group at destroy leaves one without retention behind and
+        the next stack of that name fails with ResourceAlreadyExists
+        (terraform-aws-modules/terraform-aws-eks#2486, #2763). So the group is
+        kept at destroy (its retention still ages the logs out) and adopted
+        by the next `up` that finds it: an import of a group already in this
+        stack's state is an ordinary update (pulumi/pulumi
+        developer-docs/architecture/import.md, the `import` resource option).
+        """
+        context, cluster_name = args.context, args.cluster_name
+        group_name = f"/aws/eks/{cluster_name}/cluster"
+        existing = aws.cloudwatch.get_log_groups(
+            log_group_name_prefix=group_name,
+            opts=pulumi.InvokeOptions(provider=context.provider, parent=self),
+        ).log_group_names
+        return aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=group_name,
+            retention_in_days=args.settings.log_retention_days,
+            tags=context.tagged(f"{cluster_name}-control-plane-logs"),
+            opts=pulumi.ResourceOptions.merge(
+                context.options(self),
+                pulumi.ResourceOptions(
+                    retain_on_delete=True,
+                    # The log group's id is its name.
+                    import_=group_name if group_name in (existing or []) else None,
+                ),
+            ),
+        )
 
     def _network_addons(self, name: str, args: ClusterArgs) -> list[pulumi.Resource]:
         context = args.context

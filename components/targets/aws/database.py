@@ -3,8 +3,21 @@
 Reachable on 5432 only from the node security group (every pod carries it),
 in private subnets, never publicly accessible. The master password is
 generated and stays a Pulumi secret. With `protectData` (the default) the
-instance has deletion protection, leaves a final snapshot and is Pulumi-
-protected; without it, all three are off so a throwaway stack tears down.
+instance has deletion protection and is Pulumi-protected.
+
+Backups outlive the instance: deleting it takes a final snapshot and keeps
+its automated backups until their retention ends, whatever `protectData`
+says, because the instance can only be deleted once `protectData` is off
+(docs/aws.md, Tearing down). `keepBackupsOnDelete: false` is the explicit
+opt-out for throwaway stacks (the nightly's).
+
+Changed settings apply at once (`postgresApplyChanges`), so a preview never
+keeps showing a change RDS holds back for the maintenance window. A new
+`postgresVersion` is a real major upgrade: RDS upgrades in place, with the
+parameter group of the new family, and with backups on (always, here) it
+snapshots the instance before and after the upgrade
+(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.MajorVersion.Process.html);
+it refuses a downgrade itself.
 
 It needs only the network, so it is created while the cluster comes up.
 """
@@ -73,6 +86,8 @@ class Database(pulumi.ComponentResource):
             tags=context.tagged(f"{cluster}-postgres"),
             opts=options,
         )
+        # Auto-named and replaced before the old one goes: a new major (family)
+        # gets its group first, and the instance moves to it in the upgrade.
         parameters = aws.rds.ParameterGroup(
             f"{name}-parameters",
             family=f"postgres{settings.postgres_version}",
@@ -101,7 +116,10 @@ class Database(pulumi.ComponentResource):
             # A major only: RDS applies minor releases itself (auto_minor_version_upgrade).
             engine_version=settings.postgres_version,
             auto_minor_version_upgrade=True,
-            allow_major_version_upgrade=False,
+            allow_major_version_upgrade=True,
+            apply_immediately=settings.postgres_apply_changes == "immediately",
+            backup_window=settings.postgres_backup_window,
+            maintenance_window=settings.postgres_maintenance_window,
             instance_class=settings.postgres_instance_class,
             allocated_storage=settings.postgres_storage_gb,
             max_allocated_storage=settings.postgres_max_storage_gb,
@@ -118,9 +136,9 @@ class Database(pulumi.ComponentResource):
             backup_retention_period=settings.postgres_backup_retention_days,
             copy_tags_to_snapshot=True,
             deletion_protection=args.protect,
-            skip_final_snapshot=not args.protect,
+            skip_final_snapshot=not settings.keep_backups_on_delete,
             final_snapshot_identifier=snapshot_suffix.hex.apply(lambda suffix: f"materialize-metadata-final-{suffix}"),
-            delete_automated_backups=not args.protect,
+            delete_automated_backups=not settings.keep_backups_on_delete,
             tags=context.tagged(f"{cluster}-metadata"),
             opts=context.options(self, protect=args.protect),
         )

@@ -15,9 +15,12 @@ def document(statements: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
-def service_trust_policy(service: str) -> str:
-    """Who may assume a role: one AWS service (eks, ec2, ...)."""
-    return document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+def service_trust_policy(service: str, conditions: Mapping[str, Any] | None = None) -> str:
+    """Who may assume a role: one AWS service (eks, ec2, ...), on `conditions` when given."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if conditions:
+        statement["Condition"] = dict(conditions)
+    return document([statement])
 
 
 def service_account_subject(namespace: str, name: str) -> str:

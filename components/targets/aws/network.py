@@ -5,9 +5,16 @@ balancers) and a public one (NAT, internet-facing load balancers), each tagged
 so the AWS Load Balancer Controller finds them. Pods take VPC addresses (VPC
 CNI), so the private subnets get most of the range.
 
+A new VPC also gets an S3 gateway endpoint on every private route table:
+persist is Materialize's main data path, and through the endpoint it costs
+nothing, where through NAT every gigabyte is billed as NAT data processing
+(https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html).
+With `flowLogs` (the default) its traffic is logged to CloudWatch.
+
 Either way the network also holds the security group every node (and so every
 pod) carries: RDS admits Postgres from it, and it exists before the cluster
-does, so the database never waits for the cluster.
+does, so the database never waits for the cluster. Interfaces the VPC CNI
+leaves behind with that group are deleted at destroy (interface_cleanup.py).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import pulumi_aws as aws
 
 from components.settings import AwsSettings
 from components.targets.aws.context import AwsContext
+from components.targets.aws.iam import document, service_trust_policy
+from components.targets.aws.interface_cleanup import InterfaceCleanup, InterfaceCleanupArgs
 
 # One private subnet per zone takes an eighth of the VPC; the last eighth is
 # split into the public subnets (six zones at most fit either way).
@@ -52,11 +61,15 @@ class Network(pulumi.ComponentResource):
     node_security_group_id: pulumi.Output[str]
     # What nodes need before they boot: routes out through NAT to pull images.
     egress: list[pulumi.Resource]
+    # Node groups depend on it: it runs at destroy once they are gone.
+    interface_cleanup: pulumi.Resource
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:aws:Network", name, None, opts)
         context, settings = args.context, args.settings
         self.egress = []
+        # The subnets and route tables a destroy-time cleanup must run before.
+        self._network: list[pulumi.Resource] = []
         if settings.existing_vpc_id is not None:
             self.vpc_id = pulumi.Output.from_input(settings.existing_vpc_id)
             self.private_subnet_ids = [pulumi.Output.from_input(s) for s in settings.existing_private_subnet_ids]
@@ -77,6 +90,13 @@ class Network(pulumi.ComponentResource):
             opts=context.options(self),
         )
         self.node_security_group_id = nodes.id
+        self.interface_cleanup = InterfaceCleanup(
+            f"{name}-interface-cleanup",
+            InterfaceCleanupArgs(
+                context=context, security_group_id=nodes.id, subnets_and_groups=[nodes, *self._network]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        ).command
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
@@ -117,6 +137,7 @@ class Network(pulumi.ComponentResource):
         private_cidrs, public_cidrs = subnet_cidrs(settings.vpc_cidr, len(args.zones))
         self.private_subnet_ids, self.public_subnet_ids = [], []
         nat_gateways: list[aws.ec2.NatGateway] = []
+        private_route_tables: list[aws.ec2.RouteTable] = []
         for index, zone in enumerate(args.zones):
             public = aws.ec2.Subnet(
                 f"{name}-public-{zone}",
@@ -128,6 +149,7 @@ class Network(pulumi.ComponentResource):
                 tags=context.tagged(f"{cluster}-public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}),
                 opts=options,
             )
+            self._network.append(public)
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-{zone}", subnet_id=public.id, route_table_id=public_routes.id, opts=options
             )
@@ -159,9 +181,11 @@ class Network(pulumi.ComponentResource):
             private_routes = aws.ec2.RouteTable(
                 f"{name}-private-{zone}", vpc_id=vpc.id, tags=context.tagged(f"{cluster}-private-{zone}"), opts=options
             )
-            aws.ec2.RouteTableAssociation(
+            association = aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}", subnet_id=private.id, route_table_id=private_routes.id, opts=options
             )
+            private_route_tables.append(private_routes)
+            self._network += [private, association]
             self.egress.append(
                 aws.ec2.Route(
                     f"{name}-private-{zone}-nat",
@@ -173,3 +197,76 @@ class Network(pulumi.ComponentResource):
                 )
             )
             self.private_subnet_ids.append(private.id)
+
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{context.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[table.id for table in private_route_tables],
+            tags=context.tagged(f"{cluster}-s3"),
+            opts=options,
+        )
+        if settings.flow_logs:
+            self._flow_logs(name, args, vpc)
+
+    def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
+        """Every accepted and rejected flow of the VPC, into a group with the stack's log retention."""
+        context, cluster = args.context, args.cluster_name
+        options = context.options(self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/{cluster}/flow-logs",
+            retention_in_days=args.settings.log_retention_days,
+            tags=context.tagged(f"{cluster}-flow-logs"),
+            opts=options,
+        )
+        # The service delivers as this role; the trust is limited to this
+        # account's flow logs (the confused-deputy conditions of
+        # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
+        source_arn = f"arn:{context.partition}:ec2:{context.region}:{context.account_id}:vpc-flow-log/*"
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=service_trust_policy(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": context.account_id},
+                    "ArnLike": {"aws:SourceArn": source_arn},
+                },
+            ),
+            description=f"VPC flow logs of {cluster}",
+            tags=context.tagged(f"{cluster}-flow-logs"),
+            opts=options,
+        )
+        delivery = aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: document(
+                    [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
+                            ],
+                            "Resource": [arn, f"{arn}:*"],
+                        }
+                    ]
+                )
+            ),
+            opts=options,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+            tags=context.tagged(f"{cluster}-flow-logs"),
+            opts=context.options(self, depends_on=[delivery]),
+        )

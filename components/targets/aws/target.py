@@ -20,7 +20,7 @@ from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings, Toleration, has_local_nvme
 from components.settings.loading import report
 from components.targets.aws.addons import ClusterAddons, ClusterAddonsArgs
-from components.targets.aws.bottlerocket import swap_node_settings
+from components.targets.aws.bottlerocket import materialize_node_settings
 from components.targets.aws.bucket import Bucket, BucketArgs
 from components.targets.aws.cluster import Cluster, ClusterArgs
 from components.targets.aws.context import AwsContext
@@ -52,6 +52,15 @@ MATERIALIZE_TAINT = Toleration(
 SYSTEM_LABEL = ("workload", "system")
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 _STS_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[\w-]+):sts::\d{12}:assumed-role/")
+# Callers EKS access entries cannot name: an STS federated-user session
+# (GetFederationToken) is a session, not an IAM principal (CreateAccessEntry:
+# "You can't use the STS session principal type with access entries",
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html),
+# and the account's root user is not a principal to hand a cluster to.
+_UNUSABLE_CALLERS = (
+    (re.compile(r"^arn:[\w-]+:sts::\d{12}:federated-user/"), "an STS federated-user session"),
+    (re.compile(r"^arn:[\w-]+:iam::\d{12}:root$"), "the account's root user"),
+)
 
 
 class AwsBlobStore:
@@ -128,6 +137,7 @@ class AwsTarget(pulumi.ComponentResource):
             cluster_name=cluster_name,
             subnet_ids=network.private_subnet_ids,
             deployer_arn=deployer,
+            protect=protect,
         )
         cluster = Cluster(f"{name}-cluster", cluster_args, opts=child)
 
@@ -154,7 +164,8 @@ class AwsTarget(pulumi.ComponentResource):
                     taints=taints,
                     settings_toml=toml,
                     # EKS gives managed node groups' roles their access entries itself.
-                    depends_on=[*network.egress, *cluster.node_prerequisites],
+                    # The interface cleanup runs at destroy after the groups are gone.
+                    depends_on=[*network.egress, *cluster.node_prerequisites, network.interface_cleanup],
                 ),
                 opts=child,
             ).node_group
@@ -173,7 +184,7 @@ class AwsTarget(pulumi.ComponentResource):
                     aws_settings.materialize_node_count,
                     materialize_labels,
                     [MATERIALIZE_TAINT],
-                    swap_node_settings(DISK_SETUP_IMAGE) if swap else None,
+                    materialize_node_settings(DISK_SETUP_IMAGE, swap),
                 ),
             )
         ]
@@ -263,29 +274,72 @@ def _default_cluster_name(stack: str) -> str:
 
 def _deployer_arn(caller_arn: str, invoke: pulumi.InvokeOptions) -> str:
     """The IAM role or user behind the caller: access entries name principals, not sessions."""
+    for pattern, what in _UNUSABLE_CALLERS:
+        if pattern.match(caller_arn):
+            raise pulumi.RunError(
+                f"the AWS credentials pulumi runs with are {what} ({caller_arn}): EKS access entries, "
+                "which make the deployer a cluster admin, take IAM roles and users only; run pulumi as an IAM "
+                "role (an SSO or assumed-role session is fine) or an IAM user"
+            )
     if not _STS_ASSUMED_ROLE.match(caller_arn):
         return caller_arn
     return aws.iam.get_session_context(arn=caller_arn, opts=invoke).issuer_arn
 
 
 def _zones(settings: Settings, invoke: pulumi.InvokeOptions) -> list[str]:
+    """Zone names for the new VPC's subnets: zones that offer both node instance types, by zone id.
+
+    Zone names are shuffled per account (us-east-1a is a different place in
+    two accounts); zone ids are not, so a choice by id is the same place for
+    everyone, and the one zone of us-east-1 without current instance types
+    (use1-az3) drops out by the offerings rather than by luck of the name
+    (https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html).
+    """
     aws_settings = settings.aws
     if aws_settings.existing_network:
         return []
-    if aws_settings.availability_zones is not None:
-        return list(aws_settings.availability_zones)
-    available = aws.get_availability_zones(
+    zones = aws.get_availability_zones(
         state="available",
         # Local and Wavelength zones cannot hold EKS nodes or RDS.
         filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
         opts=invoke,
-    ).names
-    if len(available) < aws_settings.zone_count:
+    )
+    name_of = dict(zip(zones.zone_ids, zones.names, strict=True))
+    types = sorted({aws_settings.system_instance_type, aws_settings.materialize_instance_type})
+    offerings = aws.ec2.get_instance_type_offerings(
+        location_type="availability-zone-id",
+        filters=[aws.ec2.GetInstanceTypeOfferingsFilterArgs(name="instance-type", values=types)],
+        opts=invoke,
+    )
+    offered: dict[str, set[str]] = {}
+    for instance_type, zone_id in zip(offerings.instance_types, offerings.locations, strict=True):
+        offered.setdefault(zone_id, set()).add(instance_type)
+    usable = sorted(zone_id for zone_id in name_of if offered.get(zone_id, set()) >= set(types))
+
+    if aws_settings.availability_zones is not None:
+        ids_of = {name: zone_id for zone_id, name in name_of.items()}
+        chosen = []
+        for zone in aws_settings.availability_zones:
+            zone_id = zone if zone in name_of else ids_of.get(zone)
+            if zone_id is None:
+                raise pulumi.RunError(
+                    f"materialize:aws.availabilityZones: {zone!r} is not an available zone of region "
+                    f"{settings.region} ({', '.join(f'{n} ({i})' for i, n in sorted(name_of.items()))})"
+                )
+            if zone_id not in usable:
+                raise pulumi.RunError(
+                    f"materialize:aws.availabilityZones: {zone} ({zone_id}) does not offer {' and '.join(types)}; "
+                    f"zones that do: {', '.join(f'{name_of[i]} ({i})' for i in usable) or 'none'}"
+                )
+            chosen.append(name_of[zone_id])
+        return chosen
+    if len(usable) < aws_settings.zone_count:
         raise pulumi.RunError(
-            f"materialize:aws.zoneCount: {aws_settings.zone_count} is more than the {len(available)} zones "
-            f"region {settings.region} offers ({', '.join(available)})"
+            f"materialize:aws.zoneCount: {aws_settings.zone_count} is more than the {len(usable)} zones of region "
+            f"{settings.region} that offer {' and '.join(types)} "
+            f"({', '.join(f'{name_of[i]} ({i})' for i in usable) or 'none'})"
         )
-    return sorted(available)[: aws_settings.zone_count]
+    return [name_of[zone_id] for zone_id in usable[: aws_settings.zone_count]]
 
 
 def _refuse_unusable(settings: Settings) -> None:

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import subprocess
 import sys
+import tomllib
 
 import pulumi
 import pytest
@@ -119,6 +120,7 @@ def test_components_are_typed_and_parent_everything(example: Evaluation) -> None
         "materialize:aws:MetadataDatabase",
         "materialize:aws:Bucket",
         "materialize:aws:InstanceRole",
+        "materialize:aws:InterfaceCleanup",
     }
     ours = {target.urn}
     for resource in example.registered:
@@ -165,7 +167,8 @@ def test_new_vpc_spans_three_zones_with_tagged_private_and_public_subnets(exampl
     subnets = example.of_type(SUBNET)
     private = [s for s in subnets if "-private-" in s.name]
     public = [s for s in subnets if "-public-" in s.name]
-    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    # The first three zone ids that offer both types (use1-az1, az2, az4), under this account's names.
+    zones = ["us-east-1a", "us-east-1c", "us-east-1d"]
     assert sorted(s.inputs["availabilityZone"] for s in private) == zones
     assert sorted(s.inputs["availabilityZone"] for s in public) == zones
     for subnet in private:
@@ -215,7 +218,7 @@ def test_control_plane_is_private_first_encrypted_and_logged(example: Evaluation
     assert cluster["version"] == "1.35"
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster["vpcConfig"]["endpointPublicAccess"] is True
-    assert cluster["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert cluster["vpcConfig"]["publicAccessCidrs"] == ["0.0.0.0/0"]
     assert all("-private-" in subnet for subnet in cluster["vpcConfig"]["subnetIds"])
     assert cluster["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
     assert cluster["bootstrapSelfManagedAddons"] is False
@@ -225,8 +228,8 @@ def test_control_plane_is_private_first_encrypted_and_logged(example: Evaluation
         "resources": ["secrets"],
         "provider": {"keyArn": secrets_key.state["arn"]},
     }
-    assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
-    logs = example.one("aws:cloudwatch/logGroup:LogGroup")
+    assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    logs = ending(example, "aws:cloudwatch/logGroup:LogGroup", "-cluster-logs")
     assert logs.inputs["name"] == "/aws/eks/materialize-dev/cluster"
     assert logs.inputs["retentionInDays"] == 90
     assert logs.urn in example.one(CLUSTER).dependencies
@@ -327,6 +330,14 @@ def test_swap_nodes_run_the_pinned_disk_setup_as_a_bootstrap_container(example: 
     assert node_settings(example, "system") == ""
 
 
+def test_materialize_nodes_raise_the_open_files_limit(example: Evaluation) -> None:
+    # The limit Materialize's Terraform gives its Bottlerocket nodes (karpenter-ec2nodeclass/main.tf).
+    settings = tomllib.loads(node_settings(example, "materialize"))["settings"]
+    limit = settings["oci-defaults"]["resource-limits"]["max-open-files"]
+    assert limit == {"soft-limit": 1048576, "hard-limit": 1048576}
+    assert settings["bootstrap-containers"]["diskstrap"]["essential"] is True
+
+
 def test_node_launch_templates_require_imdsv2_and_encrypt_volumes(example: Evaluation) -> None:
     nodes = ending(example, SECURITY_GROUP, "-network-nodes")
     cluster = example.one(CLUSTER)
@@ -371,7 +382,8 @@ def test_operator_values_place_materialize_on_its_nodes_and_name_the_account(exa
 def test_swap_off_drops_the_swap_label_and_the_disk_setup() -> None:
     evaluation = evaluate(aws_stack(swap=False, aws=aws_settings(materializeInstanceType="r7g.2xlarge")))
     assert materialize_group(evaluation)["labels"] == {"workload": "materialize-instance"}
-    assert node_settings(evaluation, "materialize") == ""
+    settings = tomllib.loads(node_settings(evaluation, "materialize"))["settings"]
+    assert set(settings) == {"oci-defaults"}
     values = operator_values(evaluation)
     assert values["clusterd"]["nodeSelector"] == {"workload": "materialize-instance"}
     assert values["operator"]["clusters"]["swap_enabled"] is False
@@ -436,7 +448,8 @@ def test_throwaway_stacks_protect_nothing() -> None:
     evaluation = evaluate(aws_stack(protectData=False, aws=aws_settings(bucketEncryption="sse-kms")))
     assert not [r.name for r in evaluation.registered if r.protect]
     instance = evaluation.one(RDS).inputs
-    assert instance["deletionProtection"] is False and instance["skipFinalSnapshot"] is True
+    assert instance["deletionProtection"] is False
+    assert evaluation.one(CLUSTER).inputs["deletionProtection"] is False
     assert evaluation.one(BUCKET).inputs["forceDestroy"] is True
 
 
@@ -685,7 +698,12 @@ def test_evaluating_twice_gives_identical_inputs() -> None:
             {"instances": [{"name": "aws", "namespace": "materialize-aws"}]},
             r"instances\[0\]: namespace materialize-aws",
         ),
-        ({"aws": aws_settings(zoneCount=6, availabilityZones=None)}, None),
+        ({"aws": aws_settings(zoneCount=5, availabilityZones=None)}, None),
+        (
+            {"aws": aws_settings(zoneCount=6, availabilityZones=None)},
+            r"materialize:aws\.zoneCount: 6 is more than the 5 zones of region us-east-1 that offer m7g\.large and "
+            r"r7gd\.2xlarge",
+        ),
         ({"aws": aws_settings(kubernetesVersion="1.29")}, r"materialize:aws\.kubernetesVersion"),
         ({"aws": aws_settings(postgresBackupRetentionDays=3)}, r"materialize:aws\.postgresBackupRetentionDays"),
         ({"aws": aws_settings(vpcCidr="10.0.0.0/24")}, r"aws\.vpcCidr: 10\.0\.0\.0/24 must be a /16 to /20"),
@@ -698,7 +716,7 @@ def test_evaluating_twice_gives_identical_inputs() -> None:
 )
 def test_bad_aws_configuration_is_refused_cleanly(overrides: dict[str, object], message: str | None) -> None:
     if message is None:
-        # Six zones is allowed; the mocked region has six.
+        # Five zones is allowed; five of the mocked region's six offer the types.
         evaluate(aws_stack(**overrides))
         return
     with pytest.raises(pulumi.RunError, match=message):
