@@ -327,7 +327,7 @@ def _pubsub_subscription(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
 
 def _address(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     project, name, region = _project(args), _name(args), str(args.inputs["region"])
-    octets = bytes.fromhex(stable_hex(name, "address", length=4))
+    octets = bytes.fromhex(stable_hex(name, "address", length=6))
     labels = dict(args.inputs.get("labels") or {})
     return {
         **args.inputs,
