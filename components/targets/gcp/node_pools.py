@@ -231,8 +231,8 @@ class GkeNodePools(pulumi.ComponentResource):
                     # type, say) must delete the old pool first.
                     delete_before_replace=True,
                     # Never set here (the SSDs are raw block devices), but GKE
-                    # reports the block back for some -lssd and Hyperdisk
-                    # pools, and a change there replaces the pool
+                    # reports the block back for -lssd machine types, and a
+                    # change there replaces the pool
                     # (hashicorp/terraform-provider-google#17068).
                     ignore_changes=["nodeConfig.ephemeralStorageLocalSsdConfig"],
                 ),
