@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -41,6 +41,10 @@ class Platform:
     # Annotations the cloud's own controllers write on LoadBalancer Services;
     # ignored so a preview after them shows no change.
     controller_service_annotations: Sequence[str] = ()
+    # Operator chart values only this platform knows (a cloud's own provider
+    # settings, the operator's service account annotations), deep-merged over
+    # the data plane's; only keys the chart defines.
+    operator_values: Mapping[str, Any] = field(default_factory=dict)
     # Cluster pieces (node groups, CNI, ...) that must exist before workloads are scheduled.
     ready: Sequence[pulumi.Resource] = ()
 

@@ -7,6 +7,7 @@ Secrets that the chart does not see.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from components.contract import Platform
@@ -14,6 +15,20 @@ from components.settings import Settings
 
 
 def operator_values(settings: Settings, platform: Platform, issuer_name: str) -> dict[str, Any]:
+    return merged(_values(settings, platform, issuer_name), platform.operator_values)
+
+
+def merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` laid over it, map by map (as Helm merges values files)."""
+    result = dict(base)
+    for key, value in extra.items():
+        current = result.get(key)
+        both_maps = isinstance(current, Mapping) and isinstance(value, Mapping)
+        result[key] = merged(current, value) if both_maps else value
+    return result
+
+
+def _values(settings: Settings, platform: Platform, issuer_name: str) -> dict[str, Any]:
     materialize = platform.materialize_nodes.helm_values()
     system = platform.system_nodes.helm_values()
     issuer_ref = {"name": issuer_name, "kind": "ClusterIssuer"}

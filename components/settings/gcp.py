@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AwareDatetime,
     Field,
     model_validator,
 )
@@ -17,6 +19,45 @@ from components.settings.base import Cidr, StrictModel
 _HYPERDISK_ONLY_FAMILIES = frozenset({"c4", "c4a", "c4d", "n4", "n4a", "n4d"})
 _GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 _GKE_EXACT_VERSION = re.compile(r"^1\.\d{2}\.\d+-gke\.\d+$")
+_ZONE = r"^[a-z]+-[a-z]+\d+-[a-z]$"
+# An RFC 5545 recurrence rule as GKE takes it (FREQ=WEEKLY;BYDAY=SA,SU).
+_RRULE = r"^FREQ=(DAILY|WEEKLY|MONTHLY)(;[A-Z]+=[A-Z0-9,+-]+)*$"
+
+
+class MaintenanceWindow(StrictModel):
+    """When GKE may upgrade and repair: a first window and how it recurs (times in UTC)."""
+
+    start: AwareDatetime = Field(description="First window's start (RFC 3339, e.g. 2026-01-03T03:00:00Z).")
+    end: AwareDatetime = Field(description="First window's end; its length is every window's length.")
+    recurrence: str = Field(pattern=_RRULE, description="RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=SA,SU.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceWindow:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+        return self
+
+
+class MaintenanceExclusion(StrictModel):
+    """A period in which GKE does not upgrade (security patches may still come with NO_MINOR_UPGRADES)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Name of the exclusion.")
+    start: AwareDatetime = Field(description="Start (RFC 3339).")
+    end: AwareDatetime = Field(description="End (RFC 3339); GKE limits how long an exclusion may last.")
+    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = Field(
+        default="NO_MINOR_OR_NODE_UPGRADES", description="What GKE holds back in the period."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceExclusion:
+        if self.end <= self.start:
+            raise ValueError(f"{self.name}: end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+        return self
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, with a Z, as GKE's maintenance policy reports it back."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GcpSettings(StrictModel):
@@ -33,28 +74,83 @@ class GcpSettings(StrictModel):
         pattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$",
         description="Prefix of every GCP resource name: 3-20 lower-case letters, digits and '-'.",
     )
+    # STABLE and 1.34, as Materialize's own GCP example pins: REGULAR's 1.35 line
+    # leaves the cluster's k8s-<uid>-node-http-hc firewall rule behind on
+    # delete, so the VPC cannot be deleted (docs/gcp.md).
     kubernetes_version: str = Field(
-        default="1.35",
+        default="1.34",
         alias="kubernetesVersion",
         pattern=r"^1\.\d{2}(\.\d+-gke\.\d+)?$",
-        description="GKE version: MAJOR.MINOR (newest patch), or exact (1.35.8-gke.1036000) without a channel.",
+        description="GKE version: MAJOR.MINOR (newest patch), or exact (1.34.1-gke.1829001) without a channel.",
     )
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED", "UNSPECIFIED"] = Field(
-        default="REGULAR",
+        default="STABLE",
         alias="releaseChannel",
         description="GKE release channel; UNSPECIFIED pins kubernetesVersion and turns node auto-upgrade off.",
     )
-    zones: list[Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+\d+-[a-z]$")]] = Field(
+    zones: list[Annotated[str, Field(pattern=_ZONE)]] = Field(
         default_factory=list,
         max_length=4,
         description="Zones of the node pools (in region); default GKE's choice of the region's zones.",
     )
+    system_zones: list[Annotated[str, Field(pattern=_ZONE)]] = Field(
+        default_factory=list,
+        alias="systemZones",
+        max_length=4,
+        description="Zones of the system pool only (default: zones).",
+    )
+    materialize_zones: list[Annotated[str, Field(pattern=_ZONE)]] = Field(
+        default_factory=list,
+        alias="materializeZones",
+        max_length=4,
+        description="Zones of the Materialize pool only (default: zones); C4A is not in every zone.",
+    )
     api_allowed_cidrs: list[Cidr] = Field(
-        default_factory=lambda: ["0.0.0.0/0"],
+        default_factory=list,
         alias="apiAllowedCidrs",
-        min_length=1,
         max_length=50,
-        description="CIDRs that may reach the GKE API (master authorized networks); include where pulumi runs.",
+        description="Required: CIDRs that may reach the GKE API (master authorized networks), where pulumi runs.",
+    )
+    maintenance_window: MaintenanceWindow | None = Field(
+        default=None,
+        alias="maintenanceWindow",
+        description="When GKE may upgrade the cluster and nodes (default: any time).",
+    )
+    maintenance_exclusions: list[MaintenanceExclusion] = Field(
+        default_factory=list,
+        alias="maintenanceExclusions",
+        max_length=20,
+        description="Periods without GKE upgrades (GKE allows at most 3 NO_UPGRADES ones).",
+    )
+    node_upgrade_rollout_trigger: bool | None = Field(
+        default=None,
+        alias="nodeUpgradeRolloutTrigger",
+        description="Operator moves Materialize off nodes GKE upgrades (default: on with crdVersion v1).",
+    )
+    upgrade_wait_for_drain_hours: int = Field(
+        default=72,
+        ge=0,
+        le=168,
+        alias="upgradeWaitForDrainHours",
+        description="Blue-green node upgrades: hours between cordoning old nodes and draining them.",
+    )
+    upgrade_soak_hours: int | None = Field(
+        default=None,
+        ge=0,
+        le=168,
+        alias="upgradeSoakHours",
+        description="Blue-green node upgrades: hours drained old nodes are kept for a rollback (GKE default).",
+    )
+    flow_logs: bool = Field(default=True, alias="flowLogs", description="VPC flow logs on the node subnet.")
+    flow_log_sampling: float = Field(
+        default=0.5, ge=0.0, le=1.0, alias="flowLogSampling", description="Share of flows logged (0 to 1)."
+    )
+    nat_static_ip_count: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        alias="natStaticIpCount",
+        description="Reserve this many static egress IPs for Cloud NAT (for sources that allowlist them).",
     )
     subnet_cidr: Cidr = Field(default="10.0.0.0/20", alias="subnetCidr", description="Node subnet of the new VPC.")
     pods_cidr: Cidr = Field(
@@ -125,9 +221,9 @@ class GcpSettings(StrictModel):
     materialize_local_ssd_count: int = Field(
         default=0,
         ge=0,
-        le=24,
+        le=48,
         alias="materializeLocalSsdCount",
-        description="Raw-block local NVMe SSDs per Materialize node; 0 with an -lssd type (its bundled disks).",
+        description="Raw-block local NVMe SSDs per node; 0 with a known -lssd type (its bundled count).",
     )
     materialize_min_nodes: int = Field(
         default=1, ge=0, le=100, alias="materializeMinNodes", description="Materialize pool minimum (whole pool)."
@@ -151,6 +247,23 @@ class GcpSettings(StrictModel):
     )
     postgres_disk_gb: int = Field(
         default=20, ge=10, le=65536, alias="postgresDiskGb", description="Initial Cloud SQL disk (grows by itself)."
+    )
+    postgres_log_min_duration_ms: int = Field(
+        default=1000,
+        ge=-1,
+        le=3_600_000,
+        alias="postgresLogMinDurationMs",
+        description="Log Cloud SQL statements slower than this (ms); -1 turns it off.",
+    )
+    bucket_versioning: bool = Field(
+        default=True, alias="bucketVersioning", description="Keep overwritten/deleted persist objects for a while."
+    )
+    noncurrent_version_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        alias="noncurrentVersionDays",
+        description="With bucketVersioning: days before replaced or deleted objects are removed for good.",
     )
 
     @model_validator(mode="after")
@@ -195,11 +308,6 @@ class GcpSettings(StrictModel):
                 raise ValueError(
                     f"gcp.{pool}DiskType: {machine} boots only from Hyperdisk; use hyperdisk-balanced, not {disk}"
                 )
-        if self.materialize_machine_type.endswith("-lssd") and self.materialize_local_ssd_count != 0:
-            raise ValueError(
-                f"{alias('materialize_local_ssd_count')}: {self.materialize_machine_type} comes with a fixed set of "
-                "local SSDs; leave the count at 0 to use them"
-            )
         return self
 
     @property

@@ -295,6 +295,53 @@ def _hmac_key(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     }
 
 
+def _project_service(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    return {**args.inputs, "project": _project(args)}
+
+
+def _pubsub_topic(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    project, name = _project(args), _name(args)
+    labels = dict(args.inputs.get("labels") or {})
+    return {
+        **args.inputs,
+        "name": name,
+        "effectiveLabels": {**labels, "goog-pulumi-provisioned": "true"},
+        "pulumiLabels": {**labels, "goog-pulumi-provisioned": "true"},
+        "messageStoragePolicy": {"allowedPersistenceRegions": [], "enforceInTransit": False},
+        "project": project,
+    }
+
+
+def _pubsub_subscription(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    labels = dict(args.inputs.get("labels") or {})
+    return {
+        **args.inputs,
+        "name": _name(args),
+        "ackDeadlineSeconds": 10,
+        "effectiveLabels": {**labels, "goog-pulumi-provisioned": "true"},
+        "pulumiLabels": {**labels, "goog-pulumi-provisioned": "true"},
+        "retainAckedMessages": False,
+        "project": _project(args),
+    }
+
+
+def _address(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    project, name, region = _project(args), _name(args), str(args.inputs["region"])
+    octets = bytes.fromhex(stable_hex(name, "address", length=6))
+    labels = dict(args.inputs.get("labels") or {})
+    return {
+        **args.inputs,
+        "name": name,
+        "address": f"34.{octets[0]}.{octets[1]}.{octets[2] % 254 + 1}",
+        "selfLink": f"{_COMPUTE}/projects/{project}/regions/{region}/addresses/{name}",
+        "creationTimestamp": _CREATED,
+        "status": "RESERVED",
+        "purpose": "NAT_AUTO",
+        "effectiveLabels": {**labels, "goog-pulumi-provisioned": "true"},
+        "pulumiLabels": {**labels, "goog-pulumi-provisioned": "true"},
+    }
+
+
 def _daemon_set(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     # Rolled out on three nodes, each pod past its init container and ready.
     nodes = 3
@@ -323,6 +370,12 @@ OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = 
     "gcp:compute/globalAddress:GlobalAddress": _global_address,
     "gcp:servicenetworking/connection:Connection": _service_networking_connection,
     "gcp:compute/firewall:Firewall": _firewall,
+    "gcp:compute/address:Address": _address,
+    "gcp:projects/service:Service": _project_service,
+    "gcp:pubsub/topic:Topic": _pubsub_topic,
+    "gcp:pubsub/subscription:Subscription": _pubsub_subscription,
+    "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": _iam_member,
+    "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
     "gcp:serviceaccount/account:Account": _service_account,
     "gcp:projects/iAMMember:IAMMember": _iam_member,
     "gcp:container/cluster:Cluster": _cluster,

@@ -13,6 +13,9 @@ import pulumi
 from components.settings import PROJECT, Settings
 from components.settings.loading import report
 from components.targets.disk_setup import namespace_problems
+from components.targets.gcp.local_ssds import local_ssd_problems
+from components.targets.gcp.node_upgrades import FIRST_OPERATOR_VERSION
+from components.versions import Version
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 # GCP labels: lower-case keys starting with a letter; values may be empty.
@@ -29,9 +32,36 @@ def check_gcp_settings(settings: Settings) -> None:
         problems.append(f"{PROJECT}:gcp.project: required for the gcp target (the id of the project to deploy into)")
     if not _REGION.match(region):
         problems.append(f"{PROJECT}:region: {region!r} is not a GCP region such as us-central1")
-    for zone in gcp.zones:
-        if not zone.startswith(f"{region}-"):
-            problems.append(f"{PROJECT}:gcp.zones: {zone!r} is not a zone of region {region}")
+    for key, zones in (
+        ("zones", gcp.zones),
+        ("systemZones", gcp.system_zones),
+        ("materializeZones", gcp.materialize_zones),
+    ):
+        for zone in zones:
+            if not zone.startswith(f"{region}-"):
+                problems.append(f"{PROJECT}:gcp.{key}: {zone!r} is not a zone of region {region}")
+    if not gcp.api_allowed_cidrs:
+        problems.append(
+            f"{PROJECT}:gcp.apiAllowedCidrs: required: the CIDRs that may reach the GKE API, including "
+            "where pulumi and kubectl run (0.0.0.0/0 opens it to the internet, and is never a default)"
+        )
+    if gcp.node_upgrade_rollout_trigger:
+        if settings.crd_version != "v1":
+            problems.append(
+                f"{PROJECT}:gcp.nodeUpgradeRolloutTrigger: the operator's node upgrade trigger works through the "
+                f"v1 Materialize CRD; set crdVersion: v1 or turn the trigger off (crdVersion is {settings.crd_version})"
+            )
+        if not _trigger_version(settings):
+            problems.append(
+                f"{PROJECT}:gcp.nodeUpgradeRolloutTrigger: the operator has it from {FIRST_OPERATOR_VERSION} on; "
+                f"version is {settings.version}"
+            )
+    if gcp.nat_static_ip_count and not gcp.creates_network:
+        problems.append(
+            f"{PROJECT}:gcp.natStaticIpCount: applies to the VPC this program creates; an existing "
+            "network's Cloud NAT and its addresses belong to its owner"
+        )
+    problems += local_ssd_problems(gcp)
     problems += _label_problems(settings.tags)
     if settings.swap is not False and not gcp.has_local_ssds:
         problems.append(
@@ -42,6 +72,18 @@ def check_gcp_settings(settings: Settings) -> None:
     problems += namespace_problems(settings)
     if problems:
         raise pulumi.RunError(report(problems))
+
+
+def _trigger_version(settings: Settings) -> bool:
+    return Version.parse(settings.version) >= Version.parse(FIRST_OPERATOR_VERSION)
+
+
+def rollout_trigger_on(settings: Settings) -> bool:
+    """The setting, or by default: on wherever the operator can run it."""
+    chosen = settings.gcp.node_upgrade_rollout_trigger
+    if chosen is not None:
+        return chosen
+    return settings.crd_version == "v1" and _trigger_version(settings)
 
 
 def _label_problems(tags: dict[str, str]) -> list[str]:

@@ -15,9 +15,11 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.settings import GcpSettings
+from components.settings.gcp import rfc3339
 from components.targets.gcp.context import GcpContext
 from components.targets.gcp.kubeconfig import gke_kubeconfig
 from components.targets.gcp.network import NetworkRef
+from components.targets.gcp.node_upgrades import topic_name
 
 # Broad scope on purpose: what nodes may do is decided by their service
 # account's IAM roles, as Google recommends, not by legacy access scopes.
@@ -37,6 +39,35 @@ class ClusterArgs:
     context: GcpContext
     settings: GcpSettings
     network: NetworkRef
+    # Publish node upgrade notifications for the operator's rollout trigger.
+    upgrade_notifications: bool
+
+
+def maintenance_policy(settings: GcpSettings) -> gcp.container.ClusterMaintenancePolicyArgs | None:
+    window, exclusions = settings.maintenance_window, settings.maintenance_exclusions
+    if window is None and not exclusions:
+        return None
+    return gcp.container.ClusterMaintenancePolicyArgs(
+        recurring_window=(
+            gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
+                start_time=rfc3339(window.start), end_time=rfc3339(window.end), recurrence=window.recurrence
+            )
+            if window is not None
+            else None
+        ),
+        maintenance_exclusions=[
+            gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                exclusion_name=exclusion.name,
+                start_time=rfc3339(exclusion.start),
+                end_time=rfc3339(exclusion.end),
+                exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                    scope=exclusion.scope
+                ),
+            )
+            for exclusion in exclusions
+        ]
+        or None,
+    )
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -44,6 +75,8 @@ class GkeCluster(pulumi.ComponentResource):
     node_service_account: gcp.serviceaccount.Account
     # The node account's project role: pools wait for it.
     node_role: gcp.projects.IAMMember
+    # Where GKE publishes its upgrade events, with the rollout trigger on.
+    upgrade_topic: gcp.pubsub.Topic | None
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]  # a secret
     cluster_name: str
@@ -68,6 +101,29 @@ class GkeCluster(pulumi.ComponentResource):
             role=NODE_ROLE,
             member=self.node_service_account.member,
             opts=ctx.options(self),
+        )
+
+        self.upgrade_topic = (
+            gcp.pubsub.Topic(
+                f"{name}-upgrade-notifications",
+                name=topic_name(ctx),
+                project=ctx.project,
+                labels=dict(ctx.labels),
+                opts=ctx.options(self),
+            )
+            if args.upgrade_notifications
+            else None
+        )
+        notifications = (
+            gcp.container.ClusterNotificationConfigArgs(
+                pubsub=gcp.container.ClusterNotificationConfigPubsubArgs(
+                    enabled=True,
+                    topic=self.upgrade_topic.id,
+                    filter=gcp.container.ClusterNotificationConfigPubsubFilterArgs(event_types=["UPGRADE_EVENT"]),
+                )
+            )
+            if self.upgrade_topic is not None
+            else None
         )
 
         shielded = gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
@@ -118,6 +174,13 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             # Dataplane V2 enforces NetworkPolicies (the operator installs some).
             datapath_provider="ADVANCED_DATAPATH",
+            # Internal passthrough load balancers send traffic only to nodes
+            # that run a backend pod, through GCE_VM_IP NEGs, instead of to
+            # every node; needed past 250 nodes. Decided at creation: GKE can
+            # turn it on for an existing cluster but never off again.
+            enable_l4_ilb_subsetting=True,
+            notification_config=notifications,
+            maintenance_policy=maintenance_policy(settings),
             enable_shielded_nodes=True,
             deletion_protection=ctx.protect,
             resource_labels=dict(ctx.labels),
@@ -135,7 +198,8 @@ class GkeCluster(pulumi.ComponentResource):
         gcp.compute.Firewall(
             f"{name}-health-checks",
             name=ctx.name("lb-health-checks"),
-            project=ctx.project,
+            # A Shared VPC's firewall rules live in its host project.
+            project=network.project,
             network=network.network,
             direction="INGRESS",
             source_ranges=list(HEALTH_CHECK_RANGES),

@@ -31,6 +31,9 @@ class NetworkRef:
 
     # projects/<project>/global/networks/<name>
     network: pulumi.Input[str]
+    # The project that owns the network: a Shared VPC's host project, whose
+    # admins own its firewall rules.
+    project: str
     # projects/<project>/regions/<region>/subnetworks/<name>
     subnetwork: pulumi.Input[str]
     pods_range: str
@@ -42,6 +45,8 @@ class NetworkRef:
     private_services_ready: Sequence[pulumi.Resource] = ()
     # Nodes can pull images from outside Google once this exists.
     egress_ready: Sequence[pulumi.Resource] = ()
+    # Cloud NAT's reserved addresses, if any (otherwise Google picks and may change them).
+    egress_ips: Sequence[pulumi.Output[str]] = ()
 
 
 def existing_network(ctx: GcpContext, settings: GcpSettings) -> NetworkRef:
@@ -55,6 +60,7 @@ def existing_network(ctx: GcpContext, settings: GcpSettings) -> NetworkRef:
     host_project = network.split("/")[1]
     return NetworkRef(
         network=network,
+        project=host_project,
         subnetwork=f"projects/{host_project}/regions/{ctx.region}/subnetworks/{settings.existing_subnetwork}",
         pods_range=settings.existing_pods_range,
         services_range=settings.existing_services_range,
@@ -99,6 +105,16 @@ class GcpNetwork(pulumi.ComponentResource):
             ],
             # Private nodes reach Google's APIs (GKE, logging, Artifact Registry) without NAT.
             private_ip_google_access=True,
+            # Who talked to whom, for audits and incident response (Cloud Logging bills by volume).
+            log_config=(
+                gcp.compute.SubnetworkLogConfigArgs(
+                    aggregation_interval="INTERVAL_5_SEC",
+                    flow_sampling=settings.flow_log_sampling,
+                    metadata="INCLUDE_ALL_METADATA",
+                )
+                if settings.flow_logs
+                else None
+            ),
             opts=ctx.options(self),
         )
         router = gcp.compute.Router(
@@ -109,15 +125,38 @@ class GcpNetwork(pulumi.ComponentResource):
             network=network.id,
             opts=ctx.options(self),
         )
+        # Fixed egress addresses, for sources and sinks that allowlist them.
+        egress_ips = [
+            gcp.compute.Address(
+                f"{name}-egress-ip-{index}",
+                name=ctx.name(f"nat-egress-{index}"),
+                project=ctx.project,
+                region=ctx.region,
+                address_type="EXTERNAL",
+                network_tier="PREMIUM",
+                labels=dict(ctx.labels),
+                opts=ctx.options(self, pulumi.ResourceOptions(protect=ctx.protect)),
+            )
+            for index in range(settings.nat_static_ip_count)
+        ]
         nat = gcp.compute.RouterNat(
             f"{name}-nat",
             name=ctx.name("nat"),
             project=ctx.project,
             region=ctx.region,
             router=router.name,
-            nat_ip_allocate_option="AUTO_ONLY",
+            nat_ip_allocate_option="MANUAL_ONLY" if egress_ips else "AUTO_ONLY",
+            nat_ips=[address.self_link for address in egress_ips] or None,
             # Nodes and pods alike (pods' own addresses come from the secondary range).
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            # A node running many clusterd pods opens many connections to the
+            # same sources and to S3-style endpoints: ports grow with use
+            # instead of a fixed 64 per VM (which would drop connections).
+            # Dynamic allocation excludes endpoint-independent mapping.
+            enable_dynamic_port_allocation=True,
+            enable_endpoint_independent_mapping=False,
+            min_ports_per_vm=64,
+            max_ports_per_vm=32768,
             log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=ctx.options(self, pulumi.ResourceOptions(depends_on=[subnet])),
         )
@@ -140,20 +179,27 @@ class GcpNetwork(pulumi.ComponentResource):
             network=network.id,
             service=SERVICE_NETWORKING,
             reserved_peering_ranges=[private_services_range.name],
-            # Google keeps the peering busy for days after the last Cloud SQL
-            # instance is deleted, so deleting it would fail the destroy; it
-            # goes with the VPC instead.
-            deletion_policy="ABANDON",
+            # Deleted with the stack: ABANDON would only forget it, and the
+            # peering it leaves in place blocks the deletion of the VPC (the
+            # provider's own docs for deletion_policy say so). Cloud SQL
+            # depends on it, so a destroy deletes the instance first. Google
+            # may still count the deleted instance as a user of the peering
+            # for a while; then `pulumi destroy` stops here with "Producer
+            # services ... are still using this connection" and succeeds when
+            # run again later (docs/gcp.md).
+            deletion_policy="DELETE",
             opts=ctx.options(self),
         )
 
         self.ref = NetworkRef(
             network=network.id,
+            project=ctx.project,
             subnetwork=subnet.id,
             pods_range=PODS_RANGE,
             services_range=SERVICES_RANGE,
             private_services_range=private_services_range.name,
             private_services_ready=(connection,),
             egress_ready=(nat,),
+            egress_ips=tuple(address.address for address in egress_ips),
         )
         self.register_outputs({"network": network.id, "subnetwork": subnet.id, "nat": nat.name})

@@ -22,6 +22,7 @@ from components.settings import GcpSettings, Placement, Toleration, machine_fami
 from components.targets.disk_setup import DEFAULT_STARTUP_TAINT, SWAP_NODE_LABELS, SWAP_SYSCTLS
 from components.targets.gcp.cluster import CLOUD_PLATFORM_SCOPE, GkeCluster
 from components.targets.gcp.context import GcpContext
+from components.targets.gcp.local_ssds import local_ssd_count
 
 Effect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
@@ -102,14 +103,38 @@ class NodePoolsArgs:
     swap: bool
 
 
+def blue_green(settings: GcpSettings) -> gcp.container.NodePoolUpgradeSettingsArgs:
+    """Autoscaled blue-green upgrades: the window the operator's rollout trigger works in.
+
+    GKE creates the new (green) pool empty, cordons every old (blue) node and
+    waits `upgradeWaitForDrainHours` before draining; the autoscaler grows
+    the green pool as Materialize rolls over. GKE documents this policy from
+    control plane 1.34.0-gke.2201000 on (Materialize's gke-node-pool-upgrades.md
+    and gcp/modules/nodepool/main.tf); changing it updates the pool in place.
+    """
+    return gcp.container.NodePoolUpgradeSettingsArgs(
+        strategy="BLUE_GREEN",
+        blue_green_settings=gcp.container.NodePoolUpgradeSettingsBlueGreenSettingsArgs(
+            autoscaled_rollout_policy=gcp.container.NodePoolUpgradeSettingsBlueGreenSettingsAutoscaledRolloutPolicyArgs(
+                wait_for_drain_duration=f"{settings.upgrade_wait_for_drain_hours * 3600}s"
+            ),
+            node_pool_soak_duration=(
+                f"{settings.upgrade_soak_hours * 3600}s" if settings.upgrade_soak_hours is not None else None
+            ),
+        ),
+    )
+
+
 class GkeNodePools(pulumi.ComponentResource):
     system: gcp.container.NodePool
     materialize: gcp.container.NodePool
+    materialize_name: str
 
     def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:gcp:NodePools", name, None, opts)
         settings, layout = args.settings, args.layout
         self._args = args
+        self.materialize_name = args.context.name("materialize")
 
         self.system = self._pool(
             name,
@@ -117,7 +142,11 @@ class GkeNodePools(pulumi.ComponentResource):
             machine_type=settings.system_machine_type,
             disk_type=settings.system_disk_type,
             limits=(settings.system_min_nodes, settings.system_max_nodes),
+            zones=settings.system_zones,
             labels=layout.system_labels,
+            # One node at a time, a new one up before an old one goes: the
+            # operator, cert-manager and kube-system move like any Deployment.
+            upgrade=gcp.container.NodePoolUpgradeSettingsArgs(strategy="SURGE", max_surge=1, max_unavailable=0),
         )
         self.materialize = self._pool(
             name,
@@ -125,18 +154,18 @@ class GkeNodePools(pulumi.ComponentResource):
             machine_type=settings.materialize_machine_type,
             disk_type=settings.materialize_disk_type,
             limits=(settings.materialize_min_nodes, settings.materialize_max_nodes),
+            zones=settings.materialize_zones,
             labels=layout.materialize_labels,
             taints=layout.materialize_taints,
-            # Raw block devices, so the disk setup can make them swap; 0 on an
-            # -lssd machine type means all of its bundled disks.
+            # Raw block devices, so the disk setup can make them swap; the
+            # count an -lssd type bundles is sent as it is (local_ssds.py).
             local_ssds=(
-                gcp.container.NodePoolNodeConfigLocalNvmeSsdBlockConfigArgs(
-                    local_ssd_count=settings.materialize_local_ssd_count
-                )
+                gcp.container.NodePoolNodeConfigLocalNvmeSsdBlockConfigArgs(local_ssd_count=local_ssd_count(settings))
                 if settings.has_local_ssds
                 else None
             ),
             linux=gcp.container.NodePoolNodeConfigLinuxNodeConfigArgs(sysctls=SWAP_SYSCTLS) if args.swap else None,
+            upgrade=blue_green(settings),
         )
         self.register_outputs({"system": self.system.name, "materialize": self.materialize.name})
 
@@ -149,6 +178,8 @@ class GkeNodePools(pulumi.ComponentResource):
         disk_type: str,
         limits: tuple[int, int],
         labels: dict[str, str],
+        zones: list[str],
+        upgrade: gcp.container.NodePoolUpgradeSettingsArgs,
         taints: tuple[Taint, ...] = (),
         local_ssds: gcp.container.NodePoolNodeConfigLocalNvmeSsdBlockConfigArgs | None = None,
         linux: gcp.container.NodePoolNodeConfigLinuxNodeConfigArgs | None = None,
@@ -164,15 +195,15 @@ class GkeNodePools(pulumi.ComponentResource):
             location=ctx.region,
             cluster=cluster.cluster.name,
             version=settings.kubernetes_version if pinned else None,
+            # Its own zones, or the cluster's.
+            node_locations=list(zones) or None,
             # Per zone, and only at creation; the autoscaler takes over.
             initial_node_count=1,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=limits[0], total_max_node_count=limits[1], location_policy="BALANCED"
             ),
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=not pinned),
-            upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
-                strategy="SURGE", max_surge=1, max_unavailable=0
-            ),
+            upgrade_settings=upgrade,
             node_config=gcp.container.NodePoolNodeConfigArgs(
                 machine_type=machine_type,
                 disk_type=disk_type,
@@ -199,6 +230,11 @@ class GkeNodePools(pulumi.ComponentResource):
                     # The pool keeps its name, so a replacement (a new machine
                     # type, say) must delete the old pool first.
                     delete_before_replace=True,
+                    # Never set here (the SSDs are raw block devices), but GKE
+                    # reports the block back for -lssd machine types, and a
+                    # change there replaces the pool
+                    # (hashicorp/terraform-provider-google#17068).
+                    ignore_changes=["nodeConfig.ephemeralStorageLocalSsdConfig"],
                 ),
             ),
         )

@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from components.contract import BlobAccess, InstanceIdentity
 from components.persist_url import s3_persist_url
+from components.settings import GcpSettings
 from components.targets.gcp.context import GcpContext
 
 GCS_S3_ENDPOINT = "https://storage.googleapis.com"
@@ -23,9 +24,33 @@ GCS_S3_ENDPOINT = "https://storage.googleapis.com"
 OBJECT_ROLE = "roles/storage.objectAdmin"
 
 
+# Uploads Materialize started but never finished (a crash mid-upload).
+_ABORT_UPLOADS_AFTER_DAYS = 7
+
+
 @dataclass(frozen=True)
 class PersistStoreArgs:
     context: GcpContext
+    settings: GcpSettings
+
+
+def lifecycle_rules(settings: GcpSettings) -> list[gcp.storage.BucketLifecycleRuleArgs]:
+    rules = [
+        gcp.storage.BucketLifecycleRuleArgs(
+            action=gcp.storage.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+            condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=_ABORT_UPLOADS_AFTER_DAYS),
+        )
+    ]
+    if settings.bucket_versioning:
+        rules.append(
+            gcp.storage.BucketLifecycleRuleArgs(
+                action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                    with_state="ARCHIVED", days_since_noncurrent_time=settings.noncurrent_version_days
+                ),
+            )
+        )
+    return rules
 
 
 class GcsPersistStore(pulumi.ComponentResource):
@@ -36,7 +61,7 @@ class GcsPersistStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PersistStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:gcp:PersistStore", name, None, opts)
-        ctx = args.context
+        ctx, settings = args.context, args.settings
         self._region = ctx.region
 
         # Bucket names are global: a random part keeps them from colliding.
@@ -52,8 +77,15 @@ class GcsPersistStore(pulumi.ComponentResource):
             storage_class="STANDARD",
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
-            # Persist rewrites its objects constantly: old versions would only cost.
-            versioning=gcp.storage.BucketVersioningArgs(enabled=False),
+            # As on AWS: with versioning, an object persist (or anyone) deletes
+            # or overwrites stays recoverable for noncurrentVersionDays, then
+            # goes for good.
+            versioning=gcp.storage.BucketVersioningArgs(enabled=settings.bucket_versioning),
+            lifecycle_rules=lifecycle_rules(settings),
+            # Soft delete off: persist deletes objects all the time, and each
+            # soft-deleted one would be billed for seven more days. Versioning
+            # (above) is the one recovery window, as on AWS.
+            soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=0),
             force_destroy=not ctx.protect,
             labels=dict(ctx.labels),
             opts=ctx.options(self, pulumi.ResourceOptions(protect=ctx.protect)),

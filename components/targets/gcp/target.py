@@ -15,12 +15,14 @@ import pulumi_gcp as gcp
 from components.contract import InstanceIdentity, Platform, TargetResult
 from components.settings import Settings
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs
-from components.targets.gcp.checks import check_gcp_settings
+from components.targets.gcp.apis import ApisArgs, GcpApis
+from components.targets.gcp.checks import check_gcp_settings, rollout_trigger_on
 from components.targets.gcp.cluster import ClusterArgs, GkeCluster
 from components.targets.gcp.context import GcpContext
 from components.targets.gcp.database import CloudSqlPostgres, PostgresArgs
 from components.targets.gcp.network import GcpNetwork, NetworkArgs, NetworkRef, existing_network
 from components.targets.gcp.node_pools import STARTUP_TAINT, GkeNodePools, NodePoolsArgs, pool_layout
+from components.targets.gcp.node_upgrades import NodeUpgradeTrigger, NodeUpgradeTriggerArgs
 from components.targets.gcp.storage import GcsPersistStore, PersistStoreArgs
 from components.targets.load_balancers import GKE_CONTROLLER_ANNOTATIONS, INTERNAL, PUBLIC
 from components.targets.prepared_stores import PreparedMetadataStore
@@ -47,6 +49,9 @@ class GcpTarget(pulumi.ComponentResource):
             labels=dict(sorted(settings.tags.items())),
             protect=settings.protect_data,
         )
+        trigger_on = rollout_trigger_on(settings)
+        apis = GcpApis(f"{name}-apis", ApisArgs(context=ctx, pubsub=trigger_on), opts=child)
+        ctx = ctx.after(apis.enabled)
 
         network: NetworkRef = (
             GcpNetwork(f"{name}-network", NetworkArgs(context=ctx, settings=config), opts=child).ref
@@ -62,8 +67,12 @@ class GcpTarget(pulumi.ComponentResource):
             PostgresArgs(context=ctx, settings=config, network=network, instances=identities),
             opts=child,
         )
-        store = GcsPersistStore(f"{name}-persist", PersistStoreArgs(context=ctx), opts=child)
-        cluster = GkeCluster(f"{name}-gke", ClusterArgs(context=ctx, settings=config, network=network), opts=child)
+        store = GcsPersistStore(f"{name}-persist", PersistStoreArgs(context=ctx, settings=config), opts=child)
+        cluster = GkeCluster(
+            f"{name}-gke",
+            ClusterArgs(context=ctx, settings=config, network=network, upgrade_notifications=trigger_on),
+            opts=child,
+        )
 
         # Swap is on unless the stack turns it off: every GKE node here has the disks for it.
         swap = settings.swap is not False
@@ -75,6 +84,21 @@ class GcpTarget(pulumi.ComponentResource):
         )
         # Images from outside Google (Docker Hub, quay.io) come through Cloud NAT.
         ready: list[pulumi.Resource] = [pools.system, pools.materialize, *network.egress_ready]
+        chart_values: dict[str, object] = {}
+        if cluster.upgrade_topic is not None:
+            trigger = NodeUpgradeTrigger(
+                f"{name}-node-upgrade-trigger",
+                NodeUpgradeTriggerArgs(
+                    context=ctx,
+                    cluster=cluster.cluster,
+                    cluster_name=cluster.cluster_name,
+                    topic=cluster.upgrade_topic,
+                    watched_pool_names=(pools.materialize_name,),
+                ),
+                opts=child,
+            )
+            ready += trigger.ready
+            chart_values = dict(trigger.operator_values)
         if swap:
             disks = DiskSetup(
                 f"{name}-disk-setup",
@@ -101,6 +125,7 @@ class GcpTarget(pulumi.ComponentResource):
             internal_load_balancer_annotations=INTERNAL["gcp"],
             public_load_balancer_annotations=PUBLIC["gcp"],
             controller_service_annotations=GKE_CONTROLLER_ANNOTATIONS,
+            operator_values=chart_values,
             ready=tuple(ready),
         )
         summary = {
@@ -116,6 +141,7 @@ class GcpTarget(pulumi.ComponentResource):
             "bucket": store.bucket.name,
             "persistServiceAccount": store.service_account.email,
             "nodePools": {"system": pools.system.name, "materialize": pools.materialize.name},
+            "natEgressIps": list(network.egress_ips),
         }
         self.result = TargetResult(
             platform=platform,

@@ -85,12 +85,54 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "an SSD count on an -lssd machine",
-        with_gcp(materializeLocalSsdCount=2),
-        ["gcp.materializeLocalSsdCount: c4a-highmem-8-lssd comes with a fixed set of local SSDs"],
+        with_gcp(materializeLocalSsdCount=3),
+        ["materialize:gcp.materializeLocalSsdCount: c4a-highmem-8-lssd comes with 2 local SSDs; 3 is not possible"],
+    ),
+    (
+        "an -lssd machine whose bundled count is unknown",
+        with_gcp(materializeMachineType="c3-standard-8-lssd", materializeDiskType="pd-balanced"),
+        ["materialize:gcp.materializeLocalSsdCount: c3-standard-8-lssd comes with a fixed number of local SSDs"],
+    ),
+    (
+        "no API allowlist",
+        {**gcp_stack(), "gcp": {k: v for k, v in gcp_stack()["gcp"].items() if k != "apiAllowedCidrs"}},
+        ["materialize:gcp.apiAllowedCidrs: required"],
+    ),
+    (
+        "rollout trigger without the v1 CRD",
+        with_gcp(nodeUpgradeRolloutTrigger=True) | {"crdVersion": "v1alpha1"},
+        ["materialize:gcp.nodeUpgradeRolloutTrigger: the operator's node upgrade trigger works through the v1"],
+    ),
+    (
+        "a pool zone outside the region",
+        with_gcp(materializeZones=["europe-west1-b"]),
+        ["materialize:gcp.materializeZones: 'europe-west1-b' is not a zone of region us-central1"],
+    ),
+    (
+        "static egress IPs on an existing network",
+        with_gcp(
+            existingNetwork="vpc",
+            existingSubnetwork="nodes",
+            existingPodsRange="pods",
+            existingServicesRange="services",
+            natStaticIpCount=2,
+        ),
+        ["materialize:gcp.natStaticIpCount: applies to the VPC this program creates"],
+    ),
+    (
+        "maintenance window ending before it starts",
+        with_gcp(
+            maintenanceWindow={
+                "start": "2026-01-03T05:00:00Z",
+                "end": "2026-01-03T03:00:00Z",
+                "recurrence": "FREQ=WEEKLY;BYDAY=SA",
+            }
+        ),
+        ["materialize:gcp.maintenanceWindow", "is not after start"],
     ),
     ("more minimum than maximum", with_gcp(materializeMinNodes=5), ["gcp.materializeMinNodes: 5 is more than"]),
     ("old Postgres", with_gcp(postgresVersion="14"), ["materialize:gcp.postgresVersion", "'14'"]),
-    ("empty API allowlist", with_gcp(apiAllowedCidrs=[]), ["materialize:gcp.apiAllowedCidrs"]),
+    ("empty API allowlist", with_gcp(apiAllowedCidrs=[]), ["materialize:gcp.apiAllowedCidrs: required"]),
     ("misspelt gcp key", with_gcp(projct="x"), ["materialize:gcp.projct: unknown key", "'project'"]),
 ]
 
