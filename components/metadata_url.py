@@ -9,10 +9,25 @@ whose rules differ from a generic URL parser in ways that matter here:
   `:`; every component is percent-decoded and `+` stays a plus sign;
 - query parameters outside its fixed list are an error, and `sslmode`
   accepts disable, prefer, require, verify-ca and verify-full only;
-- environmentd appends its own `options=--search_path=consensus` (and
-  `tsoracle`) to this URL (src/environmentd/src/environmentd/main.rs), and the
-  last `options` wins, so a user-supplied `options` is silently dropped and a
-  user-supplied `search_path` is a mistake. We reject the latter outright.
+- environmentd derives its persist-consensus and timestamp-oracle URLs by
+  appending `options=--search_path=consensus` (and `tsoracle`) to this URL
+  with `Url::parse_with_params` (MaterializeInc/materialize
+  src/environmentd/src/environmentd/main.rs, where `consensus_uri` and
+  `timestamp_oracle_url` fall back to `metadata_backend_url`), and the client
+  keeps only the last `options` (`Config::options` replaces the value;
+  MaterializeInc/rust-postgres tokio-postgres/src/config.rs at
+  f0b4df201dfd9dd2796277176b8b200ea8fbc59a). Every connection environmentd
+  makes to this database (the catalog lives in persist too) therefore drops a
+  user-supplied `options`: the `options=-c statement_timeout=...` that
+  Materialize's own Terraform examples pass
+  (materialize-terraform-self-managed aws/examples/simple/main.tf at
+  187f61a88393ab2110df08bfa82b435cd0b98eb2) has no effect. We refuse
+  `options` so nobody relies on it; a statement timeout that does apply is a
+  role setting (`ALTER ROLE ... SET statement_timeout`), which the targets
+  that create the role set (METADATA_STATEMENT_TIMEOUT), and dead connections
+  are already cut by environmentd's own `crdb_connect_timeout` (5s) and
+  `crdb_tcp_user_timeout` (30s) system parameters
+  (src/persist-client/src/cfg.rs).
 
 We are stricter than Materialize where the URL could never work from a pod:
 no Unix-socket hosts, exactly one host, and a user is required (Materialize
@@ -64,6 +79,12 @@ _PREFIXES = ("postgres://", "postgresql://")
 
 REDACTED = "****"
 
+# Bounds one metadata query, so a lock or a stuck server cannot hold an
+# environmentd request forever; the value Materialize's own Terraform examples
+# intend (`database_statement_timeout = "15min"`). Consensus writes are small
+# compare-and-sets that take milliseconds, so it never cuts healthy work.
+METADATA_STATEMENT_TIMEOUT = "15min"
+
 
 @dataclass(frozen=True)
 class MetadataUrl:
@@ -75,7 +96,6 @@ class MetadataUrl:
     user: str
     password: str | None = field(default=None, repr=False)
     sslmode: str | None = None
-    options: str | None = None
     # Remaining query parameters in URL order, secrets excluded from repr.
     params: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
@@ -99,8 +119,6 @@ class MetadataUrl:
         query = []
         if self.sslmode is not None:
             query.append(f"sslmode={self.sslmode}")
-        if self.options is not None:
-            query.append(f"options={quote(self.options, safe='')}")
         for key, value in self.params:
             shown = REDACTED if key in SECRET_PARAMETERS else quote(value, safe="")
             if key.endswith("_inline") and key not in SECRET_PARAMETERS:
@@ -175,7 +193,6 @@ def parse_metadata_url(url: str) -> MetadataUrl:
         query = after[1:] if after.startswith("?") else ""
 
     sslmode: str | None = None
-    options: str | None = None
     params: list[tuple[str, str]] = []
     for key, value in _parse_query(query):
         if key in _HOST_PARAMETERS:
@@ -199,15 +216,15 @@ def parse_metadata_url(url: str) -> MetadataUrl:
                 raise ValueError(f"sslmode must be one of {', '.join(SSLMODES)}")
             sslmode = value
         elif key == "options":
-            options = value
+            raise ValueError(
+                "metadata URL sets options; remove it: environmentd replaces it with its own "
+                "(--search_path=consensus, --search_path=tsoracle), so it would be silently ignored. "
+                "For a statement timeout, set it on the role: "
+                f"ALTER ROLE <user> SET statement_timeout = '{METADATA_STATEMENT_TIMEOUT}'"
+            )
         else:
             params.append((key, value))
 
-    if options is not None and "search_path" in options.lower():
-        raise ValueError(
-            "metadata URL sets search_path in options; remove it: Materialize "
-            "chooses its own schemas (consensus, tsoracle) in the database"
-        )
     if not user:
         raise ValueError(
             "metadata URL has no user; Materialize needs one (postgres://user:password@host:port/database)"
@@ -219,7 +236,6 @@ def parse_metadata_url(url: str) -> MetadataUrl:
         user=user,
         password=password,
         sslmode=sslmode,
-        options=options,
         params=tuple(params),
     )
 

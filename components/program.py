@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.dataplane.data_plane import DataPlane, DataPlaneArgs
-from components.dataplane.environment_id import environment_id
+from components.dataplane.environment_id import environment_ids
 from components.dataplane.upgrade_guard import check_upgrade, deployed_state, own_stack_name
 from components.settings import load_settings, read_pulumi_config
 from components.targets import target_class
@@ -24,13 +24,13 @@ async def main() -> dict[str, Any]:
     # Bad configuration fails here, before anything is registered.
     settings = load_settings(values, secret_keys)
     target_component = target_class(settings)
-    environment_ids = {instance.name: environment_id(instance, own_stack_name()) for instance in settings.instances}
-    check_upgrade(settings, environment_ids, await deployed_state())
+    # Before the guard reads the deployed state: a license key that pins an
+    # id the settings contradict is refused before anything is registered.
+    ids = environment_ids(settings, own_stack_name())
+    check_upgrade(settings, ids, await deployed_state())
 
     target = target_component(settings.target, settings).result
-    data_plane = DataPlane(
-        "materialize", DataPlaneArgs(settings=settings, target=target, environment_ids=environment_ids)
-    )
+    data_plane = DataPlane("materialize", DataPlaneArgs(settings=settings, target=target, environment_ids=ids))
     return {
         "target": settings.target,
         "materializeVersion": settings.version,
@@ -38,7 +38,7 @@ async def main() -> dict[str, Any]:
         "instances": {
             name: {
                 "namespace": instance.namespace,
-                "environmentId": environment_ids[name],
+                "environmentId": ids[name],
                 "sqlEndpoint": instance.sql_endpoint,
                 "consoleEndpoint": instance.console_endpoint,
             }

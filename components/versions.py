@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Newest self-managed release this project has been checked against.
+# Newest self-managed release whose chart is confirmed: Materialize's own
+# Terraform modules install helm-chart v26.37.0 (materialize-terraform-self-managed
+# aws/modules/operator/variables.tf, "Bump to helm-chart v26.37.0", a1c84a3,
+# 2026-08-14, still the pin at 187f61a88393ab2110df08bfa82b435cd0b98eb2), and the
+# chart's values on main already carried v26.36.0 before it (reference data
+# operator-values.7aa0d202.yaml). The published release table
+# (materialize.com/docs/self-managed-deployments/release-versions) and the
+# stored compatibility file stop earlier (v26.22.0, v26.14.1), so nothing newer
+# is confirmed. The v1 CRD this project defaults to needs >= FIRST_V1_CRD_VERSION.
 DEFAULT_MATERIALIZE_VERSION = "v26.37.0"
 # Oldest release the installer supports: v26 made the license key mandatory and
 # turned swap on by default, both of which this project assumes.

@@ -14,13 +14,9 @@ import pulumi_random as random
 from components.contract import BlobAccess, MetadataDatabase, Platform
 from components.dataplane import exposure
 from components.dataplane.materialize_resource import MaterializeResource
-from components.dataplane.rollout import request_rollout
+from components.dataplane.rollout import request_rollout, wait_for_annotation
 from components.settings import InstanceSettings, Settings
 from components.versions import environmentd_image_ref
-
-# How long `pulumi up` waits for an instance to report UpToDate: a first start
-# or an upgrade that rehydrates clusters can take a while.
-READY_TIMEOUT_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -35,14 +31,6 @@ class InstanceArgs:
     issuer_name: str
     # The operator release and issuer the instance cannot exist without.
     requires: tuple[pulumi.Resource, ...]
-
-
-def _ready_annotation(strategy: str) -> str:
-    # ManuallyPromote parks a rollout at ReadyToPromote until a human promotes
-    # it, so waiting for UpToDate would hang; wait for the resource id only.
-    if strategy == "ManuallyPromote":
-        return "jsonpath={.status.resourceId}"
-    return json.dumps(["condition=UpToDate", "jsonpath={.status.resourceId}"])
 
 
 class MaterializeInstance(pulumi.ComponentResource):
@@ -103,9 +91,13 @@ class MaterializeInstance(pulumi.ComponentResource):
             opts=in_namespace,
         )
 
-        spec = self._spec(args, backend_secret_name, parameters_name)
+        # Parts of the spec (service-account annotations) can be outputs.
+        spec = pulumi.Output.from_input(self._spec(args, backend_secret_name, parameters_name))
         if settings.crd_version == "v1alpha1":
-            spec = pulumi.Output.from_input(spec).apply(lambda s: {**s, "requestRollout": request_rollout(s)})
+            spec = spec.apply(lambda s: {**s, "requestRollout": request_rollout(s)})
+        wait_for = spec.apply(
+            lambda s: wait_for_annotation(instance.rollout_strategy, s["environmentdImageRef"], s.get("requestRollout"))
+        )
         self.resource = MaterializeResource(
             f"{name}-materialize",
             crd_version=settings.crd_version,
@@ -114,8 +106,8 @@ class MaterializeInstance(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "labels": labels,
                 "annotations": {
-                    "pulumi.com/waitFor": _ready_annotation(instance.rollout_strategy),
-                    "pulumi.com/timeoutSeconds": str(READY_TIMEOUT_SECONDS),
+                    "pulumi.com/waitFor": wait_for,
+                    "pulumi.com/timeoutSeconds": str(instance.ready_timeout_minutes * 60),
                 },
             },
             spec=spec,
@@ -185,6 +177,7 @@ class MaterializeInstance(pulumi.ComponentResource):
             "environmentId": args.environment_id,
             "backendSecretName": backend_secret_name,
             "authenticatorKind": instance.authenticator,
+            "enableRbac": instance.rbac,
             "rolloutStrategy": instance.rollout_strategy,
             "systemParameterConfigmapName": parameters_name,
             "balancerdExternalCertificateSpec": external_certificate("balancerd"),

@@ -56,7 +56,8 @@ def check_upgrade(settings: Settings, environment_ids: Mapping[str, str], deploy
         if previous is not None and previous != environment_id:
             problems.append(
                 f"{PROJECT}:instances[{name}].environmentId: {environment_id} differs from the deployed {previous}; "
-                "an instance's environmentId can never change (its stored data is keyed by it)"
+                "an instance's environmentId can never change (its stored data is keyed by it); "
+                f"if a new {PROJECT}:licenseKey pins this id, use the key issued for {previous}"
             )
     if deployed.crd_version is not None and deployed.crd_version != settings.crd_version and deployed.environment_ids:
         problems.append(

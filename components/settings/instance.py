@@ -13,6 +13,13 @@ from pydantic import (
 
 from components.settings.base import SYSTEM_PARAMETER, Cidr, DnsLabel, InstanceName, Quantity, StrictModel
 
+READY_TIMEOUT_MINUTES = 60
+# The authenticators whose mz_system login uses the backend Secret's
+# external_login_password_mz_system (the v1alpha1 CRD's backendSecretName
+# description: "used as the password for the `mz_system` user if
+# `authenticatorKind` is `Password`, `Sasl`, or `Oidc`").
+MZ_SYSTEM_PASSWORD_AUTHENTICATORS = frozenset({"Password", "Sasl", "Oidc"})
+
 
 class Resources(StrictModel):
     requests: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
@@ -84,6 +91,22 @@ class InstanceSettings(StrictModel):
     console_replicas: int | None = Field(
         default=None, ge=0, le=16, alias="consoleReplicas", description="console pods; default the operator's."
     )
+    # On by default: with it off every login may read, change or drop anything.
+    rbac: bool = Field(
+        default=True,
+        description="Role-based access control inside Materialize (enableRbac); false only for throwaway stacks.",
+    )
+    # A first install takes minutes; an upgrade waits for the new generation's
+    # clusters to rehydrate, which grows with the data. The operator itself
+    # cancels a rollout after its rolloutRequestTimeout (24h), so waiting longer
+    # than that is pointless.
+    ready_timeout_minutes: int = Field(
+        default=READY_TIMEOUT_MINUTES,
+        ge=5,
+        le=24 * 60,
+        alias="readyTimeoutMinutes",
+        description="How long `pulumi up` waits for a rollout to finish (5 to 1440 minutes).",
+    )
 
     @field_validator("system_parameters")
     @classmethod
@@ -99,4 +122,4 @@ class InstanceSettings(StrictModel):
 
     @property
     def needs_mz_system_password(self) -> bool:
-        return self.authenticator in ("Password", "Sasl")
+        return self.authenticator in MZ_SYSTEM_PASSWORD_AUTHENTICATORS

@@ -37,16 +37,25 @@ class Placement(StrictModel):
         return value
 
     def helm_values(self) -> dict[str, Any]:
-        """As the nodeSelector and tolerations values charts take."""
-        return {"nodeSelector": self._selector(), "tolerations": self._tolerations()}
+        """As the nodeSelector and tolerations values charts take, only those that are set.
+
+        Unset ones are left out so each chart keeps its own default, whose type
+        differs between charts (the materialize-operator chart's
+        `environmentd.tolerations` default is a map, cert-manager's a list):
+        passing an empty list over a map default makes Helm warn and replace it.
+        """
+        return self._fields("nodeSelector", "tolerations")
 
     def pod_spec_fields(self) -> dict[str, Any]:
         """As pod spec arguments (node_selector, tolerations), only those that are set."""
+        return self._fields("node_selector", "tolerations")
+
+    def _fields(self, selector_key: str, tolerations_key: str) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         if self.node_selector:
-            fields["node_selector"] = self._selector()
+            fields[selector_key] = self._selector()
         if self.tolerations:
-            fields["tolerations"] = self._tolerations()
+            fields[tolerations_key] = self._tolerations()
         return fields
 
     def _selector(self) -> dict[str, str]:

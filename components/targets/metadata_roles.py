@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.metadata_url import METADATA_STATEMENT_TIMEOUT
 from components.targets.container_env import plain_env, secret_env
 
 
@@ -31,7 +32,10 @@ def database_name(instance: str) -> str:
 # success. Where the admin is not a superuser (RDS, Cloud SQL, Flexible
 # Server), Postgres 16+ lets it make a role a database's owner only once it may
 # SET ROLE to it, hence the grant to itself (a no-op notice when repeated).
-SETUP_SQL = r"""\getenv role METADATA_ROLE
+# environmentd drops `options` from the metadata URL (components/metadata_url.py),
+# so the role's own setting is what bounds a stuck metadata query.
+SETUP_SQL = (
+    r"""\getenv role METADATA_ROLE
 \getenv database METADATA_DATABASE
 \getenv password METADATA_PASSWORD
 SELECT format('CREATE ROLE %I LOGIN', :'role')
@@ -42,7 +46,11 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database') \gexec
 ALTER DATABASE :"database" OWNER TO :"role";
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
+ALTER ROLE :"role" SET statement_timeout = '"""
+    + METADATA_STATEMENT_TIMEOUT
+    + """';
 """
+)
 # The container command: SETUP_SQL arrives in the environment variable of that name.
 SETUP_SCRIPT = 'printf "%s\\n" "$SETUP_SQL" | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1'
 

@@ -171,8 +171,12 @@ def test_materialize_resource_spec(byo: Evaluation) -> None:
     }
     assert "requestRollout" not in spec  # v1 rolls out on its own spec hash
     annotations = cr.inputs["metadata"]["annotations"]
-    assert json.loads(annotations["pulumi.com/waitFor"]) == ["condition=UpToDate", "jsonpath={.status.resourceId}"]
-    assert int(annotations["pulumi.com/timeoutSeconds"]) >= 600
+    assert json.loads(annotations["pulumi.com/waitFor"]) == [
+        "condition=UpToDate",
+        "jsonpath={.status.lastCompletedRolloutEnvironmentdImageRef}=docker.io/materialize/environmentd:v26.37.0",
+    ]
+    assert annotations["pulumi.com/timeoutSeconds"] == "3600"
+    assert spec["enableRbac"] is True
 
 
 def test_materialize_resource_waits_for_operator_secret_and_issuer(byo: Evaluation) -> None:

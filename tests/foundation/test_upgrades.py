@@ -108,12 +108,6 @@ def test_v1alpha1_does_not_roll_out_for_balancerd_only_changes() -> None:
     assert v1alpha1_rollout(instances=[instance]) == v1alpha1_rollout()
 
 
-def test_manually_promoted_instances_wait_only_for_the_resource_id() -> None:
-    instance = {**stack()["instances"][0], "rolloutStrategy": "ManuallyPromote"}
-    cr = evaluate(stack(instances=[instance])).one("kubernetes:materialize.cloud/v1:Materialize")
-    assert cr.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "jsonpath={.status.resourceId}"
-
-
 def test_the_guard_refuses_at_preview_time(at_v26_37: dict[str, Any]) -> None:
     monitor = RecordingMonitor(RealisticMocks())
     with pytest.raises(pulumi.RunError, match="cannot be downgraded"):

@@ -238,13 +238,6 @@ def headroom_check(usage: ConnectionUsage, instances_on_server: int, subject: st
 
 
 def _url_warnings(parsed: MetadataUrl, subject: str) -> Iterator[Check]:
-    if parsed.options is not None:
-        yield Check(
-            Status.WARN,
-            subject,
-            "the options parameter is ignored: Materialize replaces it with its own search_path",
-            "remove options from metadataBackendUrl",
-        )
     for name in ("sslrootcert", "sslcert", "sslkey"):
         path = parsed.param(name)
         if path is not None:

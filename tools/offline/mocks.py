@@ -133,16 +133,30 @@ def _release(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
 
 
 def _materialize(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
-    return _k8s_object(
-        args,
-        {
-            "status": {
-                "resourceId": stable_hex(args.name, length=6),
-                "activeGeneration": 1,
-                "conditions": [{"type": "UpToDate", "status": "True", "reason": "Applied"}],
+    """The status the operator writes when the first rollout completed
+    (src/orchestratord/src/controller/materialize.rs `promote`)."""
+    spec = args.inputs.get("spec") or {}
+    status: dict[str, Any] = {
+        "resourceId": stable_hex(args.name, length=6),
+        "activeGeneration": 1,
+        "lastCompletedRolloutEnvironmentdImageRef": spec.get("environmentdImageRef"),
+        "conditions": [
+            {
+                "type": "UpToDate",
+                "status": "True",
+                "reason": "Applied",
+                "message": "Successfully applied changes for generation 1",
+                "observedGeneration": 1,
+                "lastTransitionTime": "2026-01-01T00:05:00Z",
             }
-        },
-    )
+        ],
+    }
+    if "requestRollout" in spec:
+        status.update(lastCompletedRolloutRequest=spec["requestRollout"], resourcesHash=stable_hex(args.name, "hash"))
+    else:
+        rollout_hash = stable_hex(args.name, "rollout")
+        status.update(requestedRolloutHash=rollout_hash, lastCompletedRolloutHash=rollout_hash)
+    return _k8s_object(args, {"status": status})
 
 
 def _ready_condition(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from components.metadata_url import METADATA_STATEMENT_TIMEOUT
 from tests.harness.metadata_job import connect, job_environment, run_job_command
 from tests.harness.stack import Evaluation, evaluate
 from tests.support.postgres_server import PostgresServer
@@ -93,3 +94,10 @@ def test_a_missing_variable_fails_the_job(graph: Evaluation, server: PostgresSer
     del environment["METADATA_ROLE"]
     result = run_job_command(graph, "metadata-db-main", environment)
     assert result.returncode != 0
+
+
+def test_the_role_bounds_every_metadata_query(graph: Evaluation, server: PostgresServer) -> None:
+    # environmentd drops `options` from the URL, so the role's own setting is what applies.
+    run_job(graph, "metadata-db-main", server)
+    with connect(graph, "main", server) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == (METADATA_STATEMENT_TIMEOUT,)
