@@ -46,6 +46,9 @@ AZURE_BLOB_CONTAINER = "azure-native:storage:BlobContainer"
 AZURE_FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
+# The operator's custom resource: its schema is Materialize's CRD, not a provider SDK.
+MATERIALIZE_V1 = "kubernetes:materialize.cloud/v1:Materialize"
+MATERIALIZE_V1ALPHA1 = "kubernetes:materialize.cloud/v1alpha1:Materialize"
 
 EACH = "[]"
 

@@ -117,6 +117,16 @@ def changed(registered: list[Registered], token: str, **inputs: Any) -> list[Reg
             lambda rs: changed(rs, f.GCS_BUCKET, publicAccessPrevention="inherited"),
             "bucket-public-access-blocked",
         ),
+        (
+            "byo",
+            lambda rs: [
+                dataclasses.replace(r, inputs={**r.inputs, "spec": {**r.inputs["spec"], "enableRbac": False}})
+                if r.type.endswith(":Materialize")
+                else r
+                for r in rs
+            ],
+            "materialize-rbac-on-in-production",
+        ),
     ],
 )
 def test_the_analyzer_catches_a_weakened_example_stack(stack: str, edit: Any, policy: str) -> None:

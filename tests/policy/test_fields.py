@@ -20,6 +20,7 @@ import pytest
 
 from policy.materialize_policies import fields
 from policy.materialize_policies.fields import EACH, FIELDS, Field, rows
+from tests.foundation.test_materialize_reference import crd_fields
 from tools.offline.sdk_internals import py_properties
 
 # Importing whole provider SDKs warns about their own deprecated resources.
@@ -77,11 +78,31 @@ def check_path(owner: type, segments: tuple[str, ...]) -> None:
         check_path(nested[0], rest)
 
 
+def check_crd_path(token: str, segments: tuple[str, ...]) -> None:
+    """A Materialize resource's field, checked against the CRD's published field descriptions."""
+    version = token.split("/")[1].split(":")[0]
+    types = crd_fields(version)
+    assert segments[0] == "spec", segments
+    owner = "MaterializeSpec"
+    for segment in segments[1:]:
+        found = types[owner].get(segment)
+        assert found is not None, f"{owner} of the {version} CRD has no field {segment!r}"
+        owner = found["type"]
+
+
 @pytest.mark.parametrize("declared", FIELDS, ids=lambda f: f"{f.token}:{f.path}:{f.side}")
 def test_every_field_is_in_the_provider_schema(declared: Field) -> None:
+    if declared.token in (fields.MATERIALIZE_V1, fields.MATERIALIZE_V1ALPHA1):
+        check_crd_path(declared.token, declared.segments)
+        return
     cls = resource_class(declared.token)
     owner = cls if declared.side == "outputs" else getattr(sys.modules[cls.__module__], f"{cls.__name__}Args")
     check_path(owner, declared.segments)
+
+
+def test_the_crd_check_catches_a_misspelt_field() -> None:
+    with pytest.raises(AssertionError, match="enableRBAC"):
+        check_crd_path(fields.MATERIALIZE_V1, ("spec", "enableRBAC"))
 
 
 def test_the_schema_check_catches_a_misspelt_property_and_token() -> None:

@@ -12,6 +12,7 @@ from policy.materialize_policies import fields as f
 from policy.materialize_policies.helm_values import NO_SECRETS_IN_HELM_VALUES, secret_key, secrets_in_values
 from policy.materialize_policies.identity import WORKLOAD_IDENTITY_EXACT_SUBJECT, trust_policy_problems
 from policy.materialize_policies.protection import PROTECT_STATEFUL_RESOURCES, STATEFUL_TYPES
+from policy.materialize_policies.rbac import MATERIALIZE_TYPES, RBAC_ON_IN_PRODUCTION
 from tests.policy.harness import matches, violations
 
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF"
@@ -186,3 +187,19 @@ def test_the_production_tag_is_read_loosely_and_config_cannot_unmark_it() -> Non
 def test_stateless_resources_need_no_protect_in_production() -> None:
     for token in (f.HELM_RELEASE, f.IAM_ROLE, f.RDS_PARAMETER_GROUP, f.AZURE_POSTGRES_CONFIGURATION):
         assert protect_violations(token, protect=False, tags={"environment": "production"}) == []
+
+
+def rbac_violations(token: str, spec: dict[str, Any], **options: Any) -> list[str]:
+    return violations(RBAC_ON_IN_PRODUCTION, token, {"spec": spec}, **options)
+
+
+@pytest.mark.parametrize("token", sorted(MATERIALIZE_TYPES))
+def test_materialize_instances_have_rbac_on_in_production(token: str) -> None:
+    production = {"environment": "production"}
+    assert rbac_violations(token, {"enableRbac": True}, stack_tags=production) == []
+    assert len(rbac_violations(token, {"enableRbac": False}, stack_tags=production)) == 1
+    # The CRD's default is off: an absent field is off too.
+    assert len(rbac_violations(token, {}, config={"production": True})) == 1
+    # A throwaway stack may turn it off.
+    assert rbac_violations(token, {"enableRbac": False}) == []
+    assert rbac_violations(f.HELM_RELEASE, {"enableRbac": False}, stack_tags=production) == []
