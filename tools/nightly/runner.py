@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from components.dataplane.operator import OPERATOR_NAMESPACE
 from policy import PACK_DIR
+from tools.instance_status import read_diagnosis
 from tools.nightly.lifecycle import PhaseResult, Services, Stack, TargetResult, run_target
 from tools.nightly.naming import stack_name
 from tools.nightly.probe import MaterializeDialect, ProbeTimings, probe_names, run_probe
 from tools.nightly.reach import Instance, KubeAccess, api_client, sql_conninfo
-from tools.nightly.ready import materialize_reader, wait_until_ready
+from tools.nightly.ready import NotReadyError, materialize_reader, wait_until_ready
 from tools.nightly.retry import RetryPolicy
 from tools.nightly.support_check import run_support_check
 from tools.nightly.targets import Target
@@ -85,15 +87,21 @@ class TargetLog:
 def wait_ready(settings: RunSettings) -> Callable[[Instance, KubeAccess], str]:
     def wait(instance: Instance, access: KubeAccess) -> str:
         client = api_client(access)
+        read = materialize_reader(client, instance.namespace, instance.name, instance.crd_version)
         try:
             return wait_until_ready(
-                materialize_reader(client, instance.namespace, instance.name, instance.crd_version),
+                read,
                 what=f"Materialize {instance.namespace}/{instance.name}",
                 timeout=settings.ready_timeout,
                 interval=settings.ready_interval,
                 sleep=time.sleep,
                 clock=time.monotonic,
             )
+        except NotReadyError as error:
+            # The night's report then says why, not only that it timed out.
+            raise NotReadyError(
+                f"{error}\n{read_diagnosis(client, read, instance.namespace, OPERATOR_NAMESPACE)}"
+            ) from None
         finally:
             client.close()
 
