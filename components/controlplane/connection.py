@@ -1,4 +1,4 @@
-"""Connecting to an instance's SQL endpoint as an internal user, and reporting what goes wrong.
+"""Connecting to an instance's SQL endpoint as mz_system, and reporting what goes wrong.
 
 A connection is described by a plain mapping (it travels as a dynamic
 resource's input, kept secret, and is given to the support commands):
@@ -10,6 +10,18 @@ resource's input, kept secret, and is given to the support commands):
 Errors from the database reach the user with Materialize's own message,
 followed by a hint about which user to connect as; a password or URL never
 appears in a message.
+
+Only mz_system may be used. Materialize has two internal users, mz_system and
+mz_support (src/sql/src/session/user.rs@01b0bf37, INTERNAL_USER_NAMES), and
+both may name INTERNAL and BILLED AS; but only mz_system is a superuser there
+(User::kind), and RBAC applies to the system roles even when it is off for
+everyone else (src/sql/src/rbac.rs@8d0ca153, rbac_preamble). mz_support holds
+USAGE on clusters, databases and schemas and nothing more
+(src/catalog/src/durable/initialize.rs@00185d2b, default privileges), while
+CREATE CLUSTER REPLICA needs ownership of the cluster and COMMENT, ALTER ...
+RENAME and DROP need ownership of the replica (rbac.rs@8d0ca153), and the
+ledger is owned by mz_system alone. So every change would fail for
+mz_support, and it is refused up front with that reason.
 """
 
 from __future__ import annotations
@@ -24,20 +36,38 @@ from psycopg.conninfo import conninfo_to_dict
 
 from components.kubeconfig import is_kubeconfig_content
 
-INTERNAL_USERS = ("mz_system", "mz_support")
+SYSTEM_USER = "mz_system"
+SUPPORT_USER = "mz_support"
 INTERNAL_SQL_PORT = 6877
 SQL_PORT = 6875
 HINT = (
-    "hint: INTERNAL and BILLED AS replicas need one of Materialize's internal users, mz_system or mz_support. "
-    f"On an instance without password authentication connect as one of them to environmentd's internal SQL "
+    "hint: support replicas are created, changed and dropped as mz_system. "
+    f"On an instance without password authentication connect as mz_system to environmentd's internal SQL "
     f"port {INTERNAL_SQL_PORT}; with authenticator Password or Sasl the operator closes that port and "
     f"mz_system signs in with its password on the SQL port {SQL_PORT}."
+)
+MZ_SUPPORT_REASON = (
+    "mz_support cannot do this: it is not a superuser and holds only USAGE on clusters, while creating a "
+    "replica needs ownership of its cluster and commenting on, renaming or dropping one needs ownership of "
+    "the replica (and the ledger is mz_system's alone); connect as mz_system"
 )
 _REDACTED = "****"
 
 
 class SupportSqlError(RuntimeError):
     """The database refused or could not be reached; the message is safe to show."""
+
+
+def user_problem(user: str | None) -> str | None:
+    """Why support cannot work as `user` (None when it is mz_system)."""
+    if user == SYSTEM_USER:
+        return None
+    if user == SUPPORT_USER:
+        return MZ_SUPPORT_REASON
+    return (
+        f"connects as {user!r}; support replicas need mz_system "
+        "(only it may use INTERNAL and BILLED AS, own the clusters' replicas and write the ledger)"
+    )
 
 
 def describe(connection: Mapping[str, Any]) -> tuple[str, str]:
@@ -48,7 +78,7 @@ def describe(connection: Mapping[str, Any]) -> tuple[str, str]:
         return where, str(parts.get("user", "(the URL's default user)"))
     forward = connection["portForward"]
     where = f"service {forward['namespace']}/{forward['service']} port {forward['port']} (port-forward)"
-    return where, str(connection.get("user") or INTERNAL_USERS[0])
+    return where, str(connection.get("user") or SYSTEM_USER)
 
 
 def _secrets(connection: Mapping[str, Any]) -> list[str]:
@@ -99,7 +129,7 @@ def _raw_connection(connection: Mapping[str, Any]) -> Iterator[psycopg.Connectio
         psycopg.connect(
             host=host,
             port=port,
-            user=connection.get("user") or INTERNAL_USERS[0],
+            user=connection.get("user") or SYSTEM_USER,
             password=connection.get("password") or None,
             dbname=connection.get("database") or "materialize",
             sslmode=connection.get("sslmode") or "prefer",
@@ -111,9 +141,12 @@ def _raw_connection(connection: Mapping[str, Any]) -> Iterator[psycopg.Connectio
 
 @contextmanager
 def open_database(connection: Mapping[str, Any]) -> Iterator[psycopg.Connection[Any]]:
-    """A connection for the block; any database error leaves it as a SupportSqlError with the hint."""
+    """A connection for the block, as mz_system; any database error leaves it as a SupportSqlError with the hint."""
     where, user = describe(connection)
     secrets = _secrets(connection)
+    refused = user_problem(user)
+    if refused:
+        raise SupportSqlError(f"not connecting to {where}: {refused}")
     connected = False
     try:
         with _raw_connection(connection) as conn:

@@ -6,9 +6,10 @@ passes `pulumi preview` is one Materialize will accept, and the expiry the
 commands read back is the one the stack wrote.
 
 The marker is a JSON comment on the replica (`COMMENT ON CLUSTER REPLICA`),
-read back from `mz_internal.mz_comments`: it keeps the expiry and the set a
-replica belongs to in the database itself, so listing and expiring work
-without any Pulumi state.
+read back from `mz_internal.mz_comments`: a hint for whoever looks at the
+replica. It is never trusted, since the replica's owner (the cluster's
+owner, usually the customer) may rewrite it; what support recorded is in the
+ledger (ledger.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ MANAGED_BY = "materialize-support"
 # added beside them must not take a name the cluster may want next.
 _RESERVED_NAME = re.compile(r"^r[0-9]+$")
 BILLED_AS_REASON = "needs internal: true (Materialize accepts BILLED AS only together with INTERNAL)"
+INTERNAL_REASON = (
+    "must be true: only INTERNAL replicas can be told apart from the customer's, so only those are ever "
+    "expired or dropped by support"
+)
 RESERVED_NAME_REASON = (
     "names r<digits> are reserved for the replicas Materialize creates for managed clusters (r1, r2, ...)"
 )
@@ -146,6 +151,8 @@ def spec_problems(
     # Only replica names are reserved; a cluster may be named anything.
     problems = [] if cluster else [("cluster", "must not be empty")]
     problems += size_problems("size", size, known_sizes)
+    if not internal:
+        problems.append(("internal", INTERNAL_REASON))
     if billed_as is not None:
         if not internal:
             problems.append(("billedAs", BILLED_AS_REASON))

@@ -80,6 +80,8 @@ class SupportReplica(_Replicas, module="controlplane", name="SupportReplica"):
     """A temporary (typically unbilled) replica of one cluster."""
 
     replica_id: pulumi.Output[str]
+    # Set when the replica changed underneath support (dropped, renamed, moved); see provider.py.
+    drift: pulumi.Output[str | None]
 
     def __init__(
         self,
@@ -89,7 +91,7 @@ class SupportReplica(_Replicas, module="controlplane", name="SupportReplica"):
         known_sizes: Collection[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {**_checked_props("support replica", spec, connection, known_sizes), "replica_id": None}
+        props = {**_checked_props("support replica", spec, connection, known_sizes), "replica_id": None, "drift": None}
         super().__init__(SupportReplicaProvider(), resource_name, props, _options(opts))
 
 
@@ -98,6 +100,7 @@ class ReplicaSet(_Replicas, module="controlplane", name="ReplicaSet"):
 
     members: pulumi.Output[list[str]]
     replica_ids: pulumi.Output[dict[str, str]]
+    drift: pulumi.Output[str | None]
 
     def __init__(
         self,
@@ -114,6 +117,7 @@ class ReplicaSet(_Replicas, module="controlplane", name="ReplicaSet"):
             "replicationFactor": replication_factor,
             "members": member_names(spec.name, replication_factor),
             "replica_ids": None,
+            "drift": None,
         }
         super().__init__(ReplicaSetProvider(), resource_name, props, _options(opts))
 

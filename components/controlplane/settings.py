@@ -20,7 +20,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_validator
 
 from components.cluster_sizes import SizeName, known_sizes
-from components.controlplane.connection import INTERNAL_SQL_PORT, INTERNAL_USERS
+from components.controlplane.connection import INTERNAL_SQL_PORT, SYSTEM_USER, user_problem
 from components.controlplane.replicas import ReplicaSpec, format_time, member_names
 from components.kubeconfig import is_kubeconfig_content
 from components.settings import PROJECT, Settings, StrictModel
@@ -45,7 +45,8 @@ class PortForwardSettings(StrictModel):
 class ConnectionSettings(StrictModel):
     url: SecretStr | None = Field(default=None, description="postgres:// URL of the SQL endpoint (set with --secret).")
     port_forward: PortForwardSettings | None = Field(default=None, alias="portForward")
-    user: Literal["mz_system", "mz_support"] = Field(default="mz_system", description="With portForward.")
+    # A plain string, so that mz_support is refused with the reason rather than a list of allowed values.
+    user: str = Field(default=SYSTEM_USER, description="With portForward: mz_system (the only user that can).")
     password: SecretStr | None = Field(default=None, description="With portForward, for password-auth instances.")
     database: str = Field(default="materialize", min_length=1)
     sslmode: Literal["disable", "prefer", "require"] = "prefer"
@@ -165,11 +166,9 @@ def _connection_problems(connection: ConnectionSettings, secret: bool) -> list[s
             parts = conninfo_to_dict(connection.url.get_secret_value())
         except psycopg.ProgrammingError:
             return [f"{key}.url: (secret, not shown) is not a postgres:// URL or connection string"]
-        if parts.get("user") not in INTERNAL_USERS:
-            problems.append(
-                f"{key}.url: connects as {parts.get('user')!r}; support replicas need an internal user "
-                f"({' or '.join(INTERNAL_USERS)})"
-            )
+        refused = user_problem(parts.get("user"))
+        if refused:
+            problems.append(f"{key}.url: {refused}")
         if parts.get("password") and not secret:
             problems.append(
                 f"{key}.url: carries a password in plain text; store it with "
@@ -177,6 +176,9 @@ def _connection_problems(connection: ConnectionSettings, secret: bool) -> list[s
             )
     else:
         assert connection.port_forward is not None
+        refused = user_problem(connection.user)
+        if refused:
+            problems.append(f"{key}.user: {connection.user!r}: {refused}")
         if connection.password is not None and not secret:
             problems.append(
                 f"{key}.password: must be stored as a secret: "

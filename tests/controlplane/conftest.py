@@ -18,7 +18,13 @@ from tests.controlplane import standin
 from tests.support.postgres_server import PostgresServer
 from tests.support.pytest_services import throwaway_postgres
 
-CLUSTERS = ["quickstart", "analytics", 'Odd "Cluster" ü']
+# quickstart as Materialize makes it (managed, owned by mz_system: initialize.rs@00185d2b);
+# analytics is the customer's own, so the customer owns its replicas, support's too.
+CLUSTERS = [
+    standin.Cluster("quickstart", owner="mz_system", managed=True),
+    standin.Cluster("analytics", owner="customer"),
+    standin.Cluster('Odd "Cluster" ü'),
+]
 EXTRA_SIZE = "support-free"
 # The providers' and commands' "now" in the tests.
 NOW = datetime.datetime(2026, 9, 1, 12, 0, tzinfo=datetime.UTC)
@@ -41,9 +47,9 @@ class StandIn:
         )
         return {"url": url}
 
-    def connect(self) -> psycopg.Connection[Any]:
-        """An autocommit connection as mz_system, to arrange or inspect the catalog behind the code's back."""
-        return psycopg.connect(self.connection()["url"], autocommit=True)
+    def connect(self, user: str = "mz_system") -> psycopg.Connection[Any]:
+        """An autocommit connection (as mz_system), to arrange or inspect the catalog behind the code's back."""
+        return psycopg.connect(self.connection(user)["url"], autocommit=True)
 
     def replicas(self) -> list[ReplicaRecord]:
         """What the catalog holds, read as mz_system."""
@@ -65,6 +71,10 @@ def standin_roles(postgres_server: PostgresServer) -> dict[str, str]:
             conn.execute(
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password))
             )
+        # So mz_system can create the ledger's schema (in Materialize it creates the database itself).
+        conn.execute(
+            sql.SQL("GRANT CREATE ON DATABASE {} TO mz_system").format(sql.Identifier(postgres_server.app_database))
+        )
     return passwords
 
 

@@ -59,11 +59,11 @@ def connection(stand_in: StandIn, user: str = "mz_system", **overrides: Any) -> 
     return value
 
 
-def test_a_port_forward_connects_as_the_given_internal_user(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_port_forward_connects_as_mz_system(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = forwarded(stand_in, monkeypatch)
     monkeypatch.setenv("HOME", "/home/support")
-    with open_database(connection(stand_in, "mz_support")) as conn:
-        assert conn.execute("SELECT session_user").fetchone() == ("mz_support",)
+    with open_database(connection(stand_in)) as conn:
+        assert conn.execute("SELECT session_user").fetchone() == ("mz_system",)
         assert PostgresStandInCatalog().replicas(conn) == []
     assert calls == [
         {
@@ -112,3 +112,21 @@ def test_a_wrong_password_through_the_port_forward_is_not_echoed(
 def test_errors_raised_by_the_caller_pass_through_untouched(stand_in: StandIn) -> None:
     with pytest.raises(KeyError, match="mine"), open_database(stand_in.connection()):
         raise KeyError("mine")
+
+
+@pytest.mark.parametrize(
+    ("user", "reason"),
+    [
+        ("mz_support", "mz_support cannot do this: it is not a superuser and holds only USAGE on clusters"),
+        ("customer", "connects as 'customer'; support replicas need mz_system"),
+    ],
+)
+def test_anyone_but_mz_system_is_refused_with_the_reason_before_connecting(
+    stand_in: StandIn, monkeypatch: pytest.MonkeyPatch, user: str, reason: str
+) -> None:
+    calls = forwarded(stand_in, monkeypatch)
+    with pytest.raises(SupportSqlError, match=reason), open_database(connection(stand_in, user)):
+        pass
+    with pytest.raises(SupportSqlError, match=reason), open_database(stand_in.connection(user)):
+        pass
+    assert calls == []  # not even a port-forward

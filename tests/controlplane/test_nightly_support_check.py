@@ -44,9 +44,9 @@ def test_a_leftover_of_an_earlier_attempt_does_not_block_the_check(stand_in: Sta
     assert replica_name(RUN_ID) not in names_in(stand_in, CLUSTER)
 
 
-def test_a_non_internal_user_gets_materializes_refusal_and_nothing_is_created(stand_in: StandIn) -> None:
+def test_a_connection_as_anyone_but_mz_system_is_refused_and_nothing_is_created(stand_in: StandIn) -> None:
     url = stand_in.connection("customer")["url"]
-    with pytest.raises(SupportSqlError, match="cannot specify INTERNAL or BILLED AS as non-internal user") as error:
+    with pytest.raises(SupportSqlError, match="support replicas need mz_system") as error:
         run_support_check(url, RUN_ID, PostgresStandInCatalog(), clock)
     assert stand_in.passwords["customer"] not in str(error.value)
     assert replica_name(RUN_ID) not in names_in(stand_in, CLUSTER)

@@ -73,16 +73,40 @@ def test_create_then_read_reports_what_the_catalog_holds(stand_in: StandIn) -> N
     assert provider.diff(created.id, read.outs, props).changes is False
 
 
-def test_a_replica_dropped_out_of_band_reads_as_gone_and_delete_is_idempotent(stand_in: StandIn) -> None:
+def ledger(stand_in: StandIn) -> dict[str, Any]:
+    """What the ledger records, read as mz_system: qualified name -> entry."""
+    with stand_in.connect() as conn:
+        return {e.qualified_name: e for e in PostgresStandInCatalog().ledger(conn)}
+
+
+def test_create_records_the_replica_in_the_ledger(stand_in: StandIn) -> None:
+    created = replicas_provider().create(replica_props(stand_in))
+    entry = ledger(stand_in)["quickstart.support_boost"]
+    assert (entry.replica_id, entry.size, entry.billed_as, entry.ticket) == (
+        created.id,
+        "100cc",
+        "support-free",
+        "SUP-1",
+    )
+    assert entry.expires_at == datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC)
+    assert entry.cluster_id == catalog_state(stand_in)["quickstart.support_boost"].cluster_id
+
+
+def test_a_replica_dropped_out_of_band_is_drift_not_recreated_and_delete_is_idempotent(stand_in: StandIn) -> None:
     provider = replicas_provider()
-    created = provider.create(replica_props(stand_in))
+    props = replica_props(stand_in)
+    created = provider.create(props)
     with stand_in.connect() as conn:
         PostgresStandInCatalog().drop(conn, "quickstart", "support_boost")
 
-    gone = provider.read(created.id, created.outs)
-    assert gone.id is None and gone.outs == {}
-    provider.delete(created.id, created.outs)  # already gone: no error
-    assert "quickstart.support_boost" not in catalog_state(stand_in)
+    read = provider.read(created.id, created.outs)
+    # Still in the state, unchanged but for the drift: the next `up` changes nothing.
+    assert read.id == created.id and "dropped by someone other than support" in read.outs["drift"]
+    assert provider.diff(created.id, read.outs, props).changes is False
+    with pytest.raises(SupportRuleError, match=r"dropped by someone other than support; .*pulumi up --replace"):
+        provider.update(created.id, read.outs, {**props, "expiresAt": "2026-11-01T00:00:00Z"})
+    provider.delete(created.id, created.outs)  # already gone: no error, and the entry is forgotten
+    assert "quickstart.support_boost" not in catalog_state(stand_in) and ledger(stand_in) == {}
 
 
 def test_a_replica_recreated_by_hand_under_the_same_name_is_not_adopted_or_dropped(stand_in: StandIn) -> None:
@@ -93,26 +117,36 @@ def test_a_replica_recreated_by_hand_under_the_same_name_is_not_adopted_or_dropp
         catalog.drop(conn, "quickstart", "support_boost")
         catalog.create(conn, ReplicaSpec("quickstart", "support_boost", "25cc", NOW))
 
-    assert provider.read(created.id, created.outs).id is None
+    assert provider.read(created.id, created.outs).outs["drift"] is not None
     provider.delete(created.id, created.outs)
     assert catalog_state(stand_in)["quickstart.support_boost"].size == "25cc"
 
 
-def test_read_reports_drift_that_the_next_diff_acts_on(stand_in: StandIn) -> None:
+def test_a_comment_someone_else_writes_changes_nothing(stand_in: StandIn) -> None:
     provider = replicas_provider()
-    props = replica_props(stand_in)
+    props = replica_props(stand_in, cluster="analytics")
     created = provider.create(props)
-    with stand_in.connect() as conn:
-        # Someone replaced the marker with a comment of their own.
-        PostgresStandInCatalog().set_comment(conn, "quickstart", "support_boost", "a note someone wrote")
+    forged = Marker(datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)).to_comment()
+    with stand_in.connect("customer") as conn:
+        # The customer owns analytics, so its replicas: the comment is theirs to write.
+        PostgresStandInCatalog().set_comment(conn, "analytics", "support_boost", forged)
 
     read = provider.read(created.id, created.outs)
-    assert read.outs["expiresAt"] is None  # the marker is gone
-    diff = provider.diff(created.id, read.outs, props)
-    assert diff.changes is True and diff.replaces == []
+    assert read.outs["expiresAt"] == LATER and read.outs["drift"] is None  # from the ledger
+    assert provider.diff(created.id, read.outs, props).changes is False
 
-    provider.update(created.id, read.outs, props)
-    assert catalog_state(stand_in)["quickstart.support_boost"].marker is not None
+
+def test_a_replica_renamed_underneath_is_drift_and_never_dropped(stand_in: StandIn) -> None:
+    provider = replicas_provider()
+    created = provider.create(replica_props(stand_in, cluster="analytics"))
+    with stand_in.connect("customer") as conn:
+        PostgresStandInCatalog().rename(conn, "analytics", "support_boost", "mine_now")
+
+    read = provider.read(created.id, created.outs)
+    assert "renamed to analytics.mine_now by someone else" in read.outs["drift"]
+    provider.delete(created.id, created.outs)
+    assert "analytics.mine_now" in catalog_state(stand_in)  # left alone, and still reported
+    assert "analytics.support_boost" in ledger(stand_in)
 
 
 def test_diff_replaces_on_what_materialize_cannot_alter_and_updates_the_rest(stand_in: StandIn) -> None:
@@ -154,7 +188,7 @@ def test_an_expiry_in_the_past_is_refused_before_any_sql(stand_in: StandIn) -> N
     ("overrides", "message"),
     [
         ({"name": "r1"}, "reserved for the replicas Materialize creates for managed clusters"),
-        ({"billedAs": "support-free", "internal": False}, "billedAs: needs internal: true"),
+        ({"billedAs": None, "internal": False}, "internal: must be true: only INTERNAL replicas"),
         ({"expiresAt": "2026-10-01T00:00:00"}, "expiresAt: .*has no time zone"),
     ],
 )
@@ -171,12 +205,23 @@ def test_check_and_create_refuse_broken_rules(stand_in: StandIn, overrides: dict
 def test_the_databases_refusal_reaches_the_user_unchanged_with_a_hint(stand_in: StandIn) -> None:
     provider = replicas_provider()
     with pytest.raises(SupportSqlError) as raised:
-        provider.create(replica_props(stand_in, connection=stand_in.connection("customer")))
+        # A size the settings would have refused; the provider alone leaves it to the database.
+        provider.create(replica_props(stand_in, size="huge"))
     text = str(raised.value)
-    assert "cannot specify INTERNAL or BILLED AS as non-internal user" in text
-    assert "as customer" in text
-    assert "hint: " in text and "mz_system or mz_support" in text and "6877" in text
-    assert stand_in.passwords["customer"] not in text
+    assert "stand-in: unknown cluster replica size huge" in text
+    assert "as mz_system" in text
+    assert "hint: " in text and "as mz_system" in text and "6877" in text
+    assert stand_in.passwords["mz_system"] not in text
+    assert catalog_state(stand_in) == {} and ledger(stand_in) == {}
+
+
+def test_connections_as_anyone_but_mz_system_are_refused_before_any_sql(stand_in: StandIn) -> None:
+    provider = replicas_provider()
+    for user in ("mz_support", "customer"):
+        with pytest.raises(SupportSqlError, match=r"not connecting to 127\.0\.0\.1:") as raised:
+            provider.create(replica_props(stand_in, connection=stand_in.connection(user)))
+        assert stand_in.passwords[user] not in str(raised.value)
+    assert catalog_state(stand_in) == {}
 
 
 def test_a_failed_connection_names_where_and_who_but_never_the_password(stand_in: StandIn) -> None:
@@ -197,7 +242,17 @@ def test_a_replica_that_cannot_be_marked_is_dropped_again(stand_in: StandIn) -> 
     provider = SupportReplicaProvider(CommentFails(), clock)
     with pytest.raises(SupportSqlError, match=r"unknown cluster replica quickstart\.no such replica"):
         provider.create(replica_props(stand_in))
-    assert catalog_state(stand_in) == {}
+    assert catalog_state(stand_in) == {} and ledger(stand_in) == {}
+
+
+def test_a_replica_that_cannot_be_recorded_is_dropped_again(stand_in: StandIn) -> None:
+    class RecordFails(PostgresStandInCatalog):
+        def record(self, conn: Any, entry: Any) -> None:
+            conn.execute("SELECT 1/0")
+
+    with pytest.raises(SupportSqlError, match="division by zero"):
+        SupportReplicaProvider(RecordFails(), clock).create(replica_props(stand_in))
+    assert catalog_state(stand_in) == {} and ledger(stand_in) == {}
 
 
 def test_odd_identifiers_survive_the_round_trip(stand_in: StandIn) -> None:
@@ -238,28 +293,62 @@ def test_a_replica_set_is_created_grown_shrunk_and_dropped_together(stand_in: St
     assert catalog_state(stand_in) == {}
 
 
-def test_a_set_reads_back_its_members_and_notices_a_missing_one(stand_in: StandIn) -> None:
+def test_a_set_reads_back_its_members_and_reports_a_missing_one_as_drift(stand_in: StandIn) -> None:
     provider = sets_provider()
     props = set_props(stand_in, factor=2)
     created = provider.create(props)
     assert provider.read(created.id, created.outs).outs == {**created.outs, "replicationFactor": 2}
 
-    with stand_in.connect() as conn:
+    with stand_in.connect("customer") as conn:
         PostgresStandInCatalog().drop(conn, "analytics", "burst-2")
     read = provider.read(created.id, created.outs)
-    assert read.outs["members"] == ["burst-1"]
-    assert provider.diff(created.id, read.outs, props).changes is True
-    repaired = provider.update(created.id, read.outs, props)
-    assert repaired.outs["members"] == ["burst-1", "burst-2"]
+    assert read.outs["members"] == ["burst-1", "burst-2"] and "analytics.burst-2" in read.outs["drift"]
+    assert provider.diff(created.id, read.outs, props).changes is False  # not silently re-created
+    with pytest.raises(SupportRuleError, match=r"burst-2 .* dropped by someone other than support"):
+        provider.update(created.id, read.outs, set_props(stand_in, factor=3))
 
-    provider.delete(created.id, repaired.outs)
-    assert provider.read(created.id, repaired.outs).id is None
+    provider.delete(created.id, read.outs)
+    assert catalog_state(stand_in) == {} and ledger(stand_in) == {}
+    assert provider.read(created.id, read.outs).outs["drift"] is not None
+
+
+def test_renaming_a_set_renames_its_members_in_place(stand_in: StandIn) -> None:
+    provider = sets_provider()
+    created = provider.create(set_props(stand_in, factor=2))
+    ids = created.outs["replicaIds"]
+    news = set_props(stand_in, factor=3, name="wave")
+    assert provider.diff(created.id, created.outs, news).replaces == []
+    renamed = provider.update(created.id, created.outs, news)
+
+    assert renamed.outs["members"] == ["wave-1", "wave-2", "wave-3"]
+    assert {n: renamed.outs["replicaIds"][n] for n in ("wave-1", "wave-2")} == {
+        "wave-1": ids["burst-1"],
+        "wave-2": ids["burst-2"],
+    }  # the same replicas, renamed
+    assert set(catalog_state(stand_in)) == {"analytics.wave-1", "analytics.wave-2", "analytics.wave-3"}
+    assert {e.set_name for e in ledger(stand_in).values()} == {"wave"}
+
+
+def test_a_set_cannot_be_renamed_onto_names_taken_in_its_cluster(stand_in: StandIn) -> None:
+    replicas_provider().create(replica_props(stand_in, cluster="analytics", name="wave-2"))
+    provider = sets_provider()
+    created = provider.create(set_props(stand_in, factor=2))
+    with pytest.raises(SupportRuleError, match="cannot be renamed to wave: wave-2 already exist"):
+        provider.update(created.id, created.outs, set_props(stand_in, factor=2, name="wave"))
+    assert {"analytics.burst-1", "analytics.burst-2"} <= set(catalog_state(stand_in))
+
+
+def test_a_change_of_billing_replaces_a_set(stand_in: StandIn) -> None:
+    provider = sets_provider()
+    olds = set_props(stand_in)
+    # BILLED AS exists only on CREATE: a billed member cannot join an unbilled set in place.
+    assert provider.diff("analytics.burst", olds, {**olds, "billedAs": None}).replaces == ["billedAs"]
 
 
 def test_a_set_may_not_collide_with_a_replica_of_its_cluster(stand_in: StandIn) -> None:
     replicas = replicas_provider()
     replicas.create(replica_props(stand_in, cluster="analytics", name="burst"))
-    with pytest.raises(SupportRuleError, match="collides with existing replicas of analytics: burst"):
+    with pytest.raises(SupportRuleError, match="collides with existing replicas: burst already exist in analytics"):
         sets_provider().create(set_props(stand_in))
 
     replicas.create(replica_props(stand_in, cluster="analytics", name="wave-2"))

@@ -124,9 +124,11 @@ def test_empty_names_are_refused() -> None:
 
 def test_billed_as_needs_internal_and_both_sizes_must_be_defined() -> None:
     assert spec_problems("c", "100cc", "support-free", True, SIZES) == []
-    assert spec_problems("c", "100cc", None, False, SIZES) == []
-    [(key, reason)] = spec_problems("c", "100cc", "support-free", False, SIZES)
-    assert key == "billedAs" and "internal: true" in reason
+    assert spec_problems("c", "100cc", None, True, SIZES) == []
+    problems = dict(spec_problems("c", "100cc", "support-free", False, SIZES))
+    assert "internal: true" in problems["billedAs"]
+    # Reconcile acts only on INTERNAL replicas, so a support replica must be one.
+    assert "only INTERNAL replicas can be told apart" in problems["internal"]
     problems = dict(spec_problems("c", "huge", "gratis", True, SIZES))
     assert "'huge' is not a size the install defines" in problems["size"]
     assert "'gratis' is not a size" in problems["billedAs"]

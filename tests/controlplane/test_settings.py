@@ -165,11 +165,23 @@ def test_a_url_must_be_a_secret_and_an_internal_users_and_is_never_shown() -> No
 
     customer = {"support": support(connection={"url": URL.replace("mz_system", "analyst")})}
     text = refused(customer, frozenset({"support"}))
-    assert "connects as 'analyst'; support replicas need an internal user (mz_system or mz_support)" in text
+    assert "connects as 'analyst'; support replicas need mz_system" in text
     assert "S3cret-Pw" not in text
+
+    support_user = {"support": support(connection={"url": URL.replace("mz_system", "mz_support")})}
+    text = refused(support_user, frozenset({"support"}))
+    assert "materialize:support.connection.url: mz_support cannot do this: it is not a superuser" in text
+    assert "needs ownership of its cluster" in text and "S3cret-Pw" not in text
 
     text = refused({"support": support(connection={"url": URL, "user": "mz_support"})}, frozenset({"support"}))
     assert "user belong in the url" in text
+
+
+def test_a_port_forward_as_mz_support_is_refused_with_the_reason() -> None:
+    forward = {"portForward": dict(PORT_FORWARD), "user": "mz_support"}
+    text = refused({"support": support(connection=forward)})
+    assert "materialize:support.connection.user: 'mz_support': mz_support cannot do this" in text
+    assert "connect as mz_system" in text
 
 
 def test_a_url_of_the_wrong_type_is_not_echoed() -> None:

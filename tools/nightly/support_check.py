@@ -4,10 +4,11 @@ The support code's tests run on PostgreSQL through a stand-in; only a real
 Materialize shows that its statements (CREATE CLUSTER REPLICA with INTERNAL
 and BILLED AS, COMMENT ON CLUSTER REPLICA, the catalog query) do what the
 code expects. So each night, through the same connection as the SQL probe
-(mz_system, an internal user), the real provider creates one unbilled
-support replica, reads it back (internal, billed-as size, expiry marker),
-`reconcile` drops it once its expiry has passed, and a second read finds it
-gone. The replica is dropped in any case before the phase ends.
+(mz_system), the real provider creates one unbilled support replica
+(creating the ledger on the way), reads it back (internal, billed-as size,
+the expiry the ledger records), `reconcile` drops it once its expiry has
+passed, and a second read reports it gone. The replica is dropped in any
+case before the phase ends.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def run_support_check(
     qualified = f"{CLUSTER}.{props['name']}"
     # A leftover of an earlier attempt of this phase would make create refuse the name.
     with open_database(props["connection"]) as conn:
+        provider.catalog.ensure_ledger(conn)
+        for entry in provider.catalog.ledger(conn):
+            if (entry.cluster, entry.name) == (CLUSTER, props["name"]):
+                provider.catalog.forget(conn, entry.replica_id)
         provider.catalog.drop(conn, CLUSTER, props["name"])
     created = provider.create(props)
     try:
@@ -75,11 +80,14 @@ def run_support_check(
         with open_database(props["connection"]) as conn:
             # At its expiry; only this run's replica exists on a night's fresh instance.
             result = reconcile(conn, provider.catalog, expires_at, clusters=[CLUSTER])
-        dropped = [record.name for record in result.expired]
-        if props["name"] not in dropped:
-            raise SupportCheckError(f"reconcile at the expiry did not drop {qualified} (dropped: {dropped})")
-        if provider.read(created.id, props).id is not None:
-            raise SupportCheckError(f"{qualified} is still there after reconcile dropped it")
+        dropped = [outcome.entry.name for outcome in result.dropped]
+        if props["name"] not in dropped or not result.ok:
+            failed = [f"{o.entry.name}: {o.reason}" for o in result.failed]
+            raise SupportCheckError(
+                f"reconcile at the expiry did not drop {qualified} (dropped: {dropped}, failed: {failed})"
+            )
+        if provider.read(created.id, props).outs.get("drift") is None:
+            raise SupportCheckError(f"{qualified} still reads back as present after reconcile dropped it")
     finally:
         provider.delete(created.id, props)
     return f"{qualified} ({SIZE}, billed as {BILLED_AS}, internal) created, read back, expired by reconcile"
