@@ -13,6 +13,20 @@ from pydantic import (
 
 from components.settings.base import Cidr, StrictModel
 
+# RFC 5737: ranges reserved for documentation, never routed on the internet.
+_DOCUMENTATION_RANGES = tuple(
+    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+class ClusterAdmin(StrictModel):
+    """An Entra ID principal given "Azure Kubernetes Service RBAC Cluster Admin" on the cluster."""
+
+    object_id: uuid.UUID = Field(alias="objectId", description="The principal's object id.")
+    # Naming the type lets Azure skip a directory lookup that fails for a
+    # principal created moments ago (Microsoft.Authorization roleAssignments: principalType).
+    type: Literal["User", "Group", "ServicePrincipal"] = Field(description="User, Group or ServicePrincipal.")
+
 
 class AzureSettings(StrictModel):
     """The azure target: one resource group with a VNet, AKS, Flexible Server and Blob storage."""
@@ -49,6 +63,33 @@ class AzureSettings(StrictModel):
         default_factory=list,
         alias="adminGroupObjectIds",
         description="Entra ID groups that administer the cluster; required when entraIdRbac is false.",
+    )
+    cluster_admins: list[ClusterAdmin] = Field(
+        default_factory=list,
+        alias="clusterAdmins",
+        description="With entraIdRbac: principals ({objectId, type}) made cluster admins through Azure RBAC.",
+    )
+    deployer_cluster_admin: bool = Field(
+        default=True,
+        alias="deployerClusterAdmin",
+        description="With entraIdRbac: make whoever first runs `up` a cluster admin too (kept when others run it).",
+    )
+    kubelogin_mode: Literal["azurecli", "workloadidentity", "spn", "msi"] = Field(
+        default="azurecli",
+        alias="kubeloginMode",
+        description="How kubelogin signs in to reach the cluster: match how the azure-native provider signs in.",
+    )
+    os_disk_size_gb: int = Field(
+        default=100,
+        ge=30,
+        le=2048,
+        alias="osDiskSizeGb",
+        description="Managed OS disk of every node in GiB (keeps the NVMe disk free for swap); set at creation.",
+    )
+    delete_locks: bool | None = Field(
+        default=None,
+        alias="deleteLocks",
+        description="CanNotDelete locks on the server and storage account; default: follow protectData.",
     )
     system_vm_size: str = Field(
         default="Standard_D4pds_v6",
@@ -149,6 +190,23 @@ class AzureSettings(StrictModel):
             raise ValueError(
                 "azure.existingAksSubnetId, azure.existingPostgresSubnetId and azure.existingPostgresDnsZoneId: "
                 "an existing VNet needs all three (or none, for a new VNet)"
+            )
+        for index, block in enumerate(self.api_server_authorized_ranges):
+            network = ipaddress.ip_network(block)
+            if any(network.overlaps(reserved) for reserved in _DOCUMENTATION_RANGES):
+                raise ValueError(
+                    f"azure.apiServerAuthorizedRanges[{index}]: {block} is a documentation range (RFC 5737) that "
+                    "no real client comes from; name your own addresses, or leave the list empty for any address"
+                )
+        if not self.entra_id_rbac and self.cluster_admins:
+            raise ValueError(
+                "azure.clusterAdmins: role assignments authorize only with entraIdRbac; "
+                "with entraIdRbac false name groups in adminGroupObjectIds"
+            )
+        if self.entra_id_rbac and not self.deployer_cluster_admin and not self.cluster_admins:
+            raise ValueError(
+                "azure.deployerClusterAdmin: false with no clusterAdmins leaves nobody, not even this program, "
+                "able to reach the Kubernetes API; name the principals that run pulumi in clusterAdmins"
             )
         if not self.entra_id_rbac and not self.admin_group_object_ids:
             raise ValueError(

@@ -164,6 +164,11 @@ def _agent_pool(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
 
 def _server(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     name = args.inputs["serverName"]
+    # Azure picks the zones when the program names none (the SDK sends ''), the standby's in another zone.
+    high_availability = dict(args.inputs.get("highAvailability") or {"mode": "Disabled"})
+    high_availability["state"] = "NotEnabled" if high_availability.get("mode") == "Disabled" else "Healthy"
+    if high_availability.get("mode") == "ZoneRedundant":
+        high_availability["standbyAvailabilityZone"] = high_availability.get("standbyAvailabilityZone") or "2"
     state = _arm(
         args,
         "serverName",
@@ -174,6 +179,8 @@ def _server(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
             "minorVersion": "6",
             "replicationRole": "Primary",
             "replicaCapacity": 5,
+            "availabilityZone": args.inputs.get("availabilityZone") or "1",
+            "highAvailability": high_availability,
         },
     )
     # Azure never returns the administrator password.

@@ -19,7 +19,8 @@ import pulumi_kubernetes as k8s
 from components.settings import AzureSettings, Placement, Toleration
 from components.targets.azure.home import Home
 from components.targets.azure.kubeconfig import exec_kubeconfig
-from components.targets.azure.names import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, role_definition_id
+from components.targets.azure.names import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR
+from components.targets.azure.roles import Grant, assign_role
 from components.targets.disk_setup import SWAP_NODE_LABELS
 
 SYSTEM_POOL = "system"
@@ -36,6 +37,20 @@ MATERIALIZE_POOL_PLACEMENT = Placement(
 )
 # Node pools surge by a tenth of their size during upgrades, as AKS recommends for production.
 _UPGRADE = {"max_surge": "10%"}
+# Managed OS disks on every pool. Left unset, AKS picks an ephemeral OS disk
+# whenever the size has local storage to hold it (agent pool `osDiskType`,
+# pulumi_azure_native 3.29.0 containerservice/agent_pool.py), and on v6 sizes
+# that means NVMe placement, which takes the whole NVMe disk ("NVMe disk
+# placement utilizes the entire NVMe disk", learn.microsoft.com/azure/
+# virtual-machines/ephemeral-os-disks-faq). Materialize's disk setup then finds
+# no unused "Microsoft NVMe Direct Disk" and panics (MaterializeInc/
+# ephemeral-storage-setup-image src/detect.rs@1f9eb6b: "No suitable NVMe
+# devices found"), so swap never comes up. Materialize's Terraform gets
+# Managed from azurerm's default and sizes the disk at 100 GB
+# (materialize-terraform-self-managed azure/examples/simple/main.tf@187f61a).
+# The system pool gets the same: nothing there needs its local disk, and a
+# managed disk fits every size, unlike an ephemeral one.
+OS_DISK_TYPE = "Managed"
 
 
 @dataclass(frozen=True)
@@ -76,15 +91,17 @@ class AksCluster(pulumi.ComponentResource):
             tags=home.tagged(),
             opts=child,
         )
-        subnet_access = azure.authorization.RoleAssignment(
+        subnet_access = assign_role(
             f"{name}-subnet-access",
-            scope=args.aks_subnet_id,
-            role_definition_id=home.subscription_id.apply(lambda s: role_definition_id(s, NETWORK_CONTRIBUTOR)),
-            principal_id=identity.principal_id,
-            # A new identity may not have replicated yet; naming its type skips the lookup.
-            principal_type="ServicePrincipal",
-            description="AKS control plane: load balancer front ends and node NICs in its own subnet",
-            opts=child,
+            home,
+            Grant(
+                scope=args.aks_subnet_id,
+                role=NETWORK_CONTRIBUTOR,
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                description="AKS control plane: load balancer front ends and node NICs in its own subnet",
+            ),
+            child,
         )
         self.cluster = azure.containerservice.ManagedCluster(
             f"{name}-aks",
@@ -127,6 +144,8 @@ class AksCluster(pulumi.ComponentResource):
                     "os_type": "Linux",
                     "os_sku": "Ubuntu",
                     "vm_size": settings.system_vm_size,
+                    "os_disk_type": OS_DISK_TYPE,
+                    "os_disk_size_gb": settings.os_disk_size_gb,
                     "orchestrator_version": settings.kubernetes_version,
                     "enable_auto_scaling": True,
                     "count": settings.system_min_nodes,
@@ -161,6 +180,8 @@ class AksCluster(pulumi.ComponentResource):
             os_type="Linux",
             os_sku="Ubuntu",
             vm_size=settings.materialize_vm_size,
+            os_disk_type=OS_DISK_TYPE,
+            os_disk_size_gb=settings.os_disk_size_gb,
             orchestrator_version=settings.kubernetes_version,
             enable_auto_scaling=True,
             count=max(settings.materialize_min_nodes, 1),
@@ -173,25 +194,21 @@ class AksCluster(pulumi.ComponentResource):
             node_taints=[f"{MATERIALIZE_TAINT.key}={MATERIALIZE_TAINT.value}:{MATERIALIZE_TAINT.effect}"],
             upgrade_settings=_UPGRADE,
             tags=home.tagged(),
-            # The autoscaler owns the node count once the pool exists.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The autoscaler owns the node count once the pool exists.
+                ignore_changes=["count"],
+                # AKS cannot change a pool's OS disk ("May not be changed after
+                # creation"): a new one replaces the pool, and as the name is
+                # fixed the old pool goes first (Materialize's pods move with it).
+                replace_on_changes=["osDiskType", "osDiskSizeGB"],
+                delete_before_replace=True,
+            ),
         )
         self.ready = [self.materialize_pool]
 
-        api_access: list[pulumi.Resource] = []
-        if settings.entra_id_rbac:
-            # With Azure RBAC only role assignments open the Kubernetes API,
-            # so the identity that runs this program needs one.
-            admin = azure.authorization.RoleAssignment(
-                f"{name}-deployer-admin",
-                scope=self.cluster.id,
-                role_definition_id=home.subscription_id.apply(lambda s: role_definition_id(s, AKS_RBAC_CLUSTER_ADMIN)),
-                principal_id=args.deployer_object_id,
-                description="Whoever runs the Materialize Pulumi program administers the cluster",
-                opts=child,
-            )
-            api_access.append(admin)
-            self.ready.append(admin)
+        api_access = _cluster_admins(name, home, settings, self.cluster.id, args.deployer_object_id, child)
+        self.ready += api_access
 
         credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=home.resource_group,
@@ -200,7 +217,9 @@ class AksCluster(pulumi.ComponentResource):
         )
         cluster_name = self.cluster_name
         self.kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda configs: exec_kubeconfig(cluster_name, configs[0].value))
+            credentials.kubeconfigs.apply(
+                lambda configs: exec_kubeconfig(cluster_name, configs[0].value, settings.kubelogin_mode)
+            )
         )
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
@@ -212,6 +231,56 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=api_access),
         )
         self.register_outputs({"clusterName": self.cluster.name, "oidcIssuerUrl": self.oidc_issuer_url})
+
+
+def _cluster_admins(
+    name: str,
+    home: Home,
+    settings: AzureSettings,
+    cluster_id: pulumi.Output[str],
+    deployer_object_id: pulumi.Output[str],
+    child: pulumi.ResourceOptions,
+) -> list[pulumi.Resource]:
+    """With Azure RBAC only role assignments open the Kubernetes API: one per named admin, and the deployer's."""
+    if not settings.entra_id_rbac:
+        return []
+    admins: list[pulumi.Resource] = [
+        assign_role(
+            f"{name}-admin-{admin.object_id}",
+            home,
+            Grant(
+                scope=cluster_id,
+                role=AKS_RBAC_CLUSTER_ADMIN,
+                principal_id=str(admin.object_id),
+                principal_type=admin.type,
+                description="Named in materialize:azure.clusterAdmins",
+            ),
+            child,
+        )
+        for admin in settings.cluster_admins
+    ]
+    if settings.deployer_cluster_admin:
+        admins.append(
+            assign_role(
+                f"{name}-deployer-admin",
+                home,
+                Grant(
+                    scope=cluster_id,
+                    role=AKS_RBAC_CLUSTER_ADMIN,
+                    principal_id=deployer_object_id,
+                    # A user or a service principal, whichever runs pulumi: Azure looks it up.
+                    principal_type=None,
+                    description="Whoever first ran the Materialize Pulumi program administers the cluster",
+                ),
+                pulumi.ResourceOptions.merge(
+                    child,
+                    # Someone else running `up` later must not take the first
+                    # deployer's access away: the assignment stays theirs.
+                    pulumi.ResourceOptions(ignore_changes=["principalId", "roleAssignmentName"]),
+                ),
+            )
+        )
+    return admins
 
 
 def _dns_service_ip(service_cidr: str) -> str:

@@ -17,12 +17,8 @@ import pulumi_azure_native as azure
 from components.contract import BlobAccess, InstanceIdentity
 from components.persist_url import azure_persist_url
 from components.targets.azure.home import Home
-from components.targets.azure.names import (
-    STORAGE_BLOB_DATA_CONTRIBUTOR,
-    TOKEN_EXCHANGE_AUDIENCE,
-    instance_container,
-    role_definition_id,
-)
+from components.targets.azure.names import STORAGE_BLOB_DATA_CONTRIBUTOR, TOKEN_EXCHANGE_AUDIENCE, instance_container
+from components.targets.azure.roles import Grant, assign_role
 from components.targets.azure.storage import BlobStorage
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -76,17 +72,17 @@ class InstanceBlobAccess(pulumi.ComponentResource):
             audiences=[TOKEN_EXCHANGE_AUDIENCE],
             opts=child,
         )
-        role = azure.authorization.RoleAssignment(
+        role = assign_role(
             f"{name}-role",
-            scope=container.id,
-            role_definition_id=home.subscription_id.apply(
-                lambda s: role_definition_id(s, STORAGE_BLOB_DATA_CONTRIBUTOR)
+            home,
+            Grant(
+                scope=container.id,
+                role=STORAGE_BLOB_DATA_CONTRIBUTOR,
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                description=f"Materialize instance {instance.namespace}/{instance.name}: its own persist container",
             ),
-            principal_id=identity.principal_id,
-            # A new identity may not have replicated yet; naming its type skips the lookup.
-            principal_type="ServicePrincipal",
-            description=f"Materialize instance {instance.namespace}/{instance.name}: its own persist container",
-            opts=child,
+            child,
         )
         url = storage.account_name.apply(lambda account: azure_persist_url(account, container_name))
         self.access = BlobAccess(

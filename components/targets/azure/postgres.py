@@ -23,6 +23,7 @@ from components.targets.metadata_roles import database_name as instance_database
 
 ADMIN_LOGIN = "materialize"
 PORT = 5432
+SERVER_OWNED_BY_AZURE = ["availabilityZone", "highAvailability.standbyAvailabilityZone", "storage.storageSizeGB"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class PostgresArgs:
     network_ready: list[pulumi.Resource]
     instances: list[InstanceIdentity]
     protect: bool
+    # A CanNotDelete lock on the server.
+    lock: bool
 
 
 class FlexiblePostgres(pulumi.ComponentResource):
@@ -88,8 +91,17 @@ class FlexiblePostgres(pulumi.ComponentResource):
                 protect=args.protect,
                 depends_on=args.network_ready,
                 additional_secret_outputs=["administratorLoginPassword"],
+                # Azure owns these once the server exists: it picks the zones
+                # and swaps them on every failover, and auto-grow raises the
+                # storage (which can never shrink). Read back by a refresh,
+                # they must neither show as a diff nor be sent back.
+                ignore_changes=SERVER_OWNED_BY_AZURE,
             ),
         )
+        # A Flexible Server takes one operation at a time and answers any
+        # other with ServerIsBusy (Azure/azure-postgresql#134,
+        # hashicorp/terraform-provider-azurerm#28298), so its configuration
+        # and its databases are applied one after another, never side by side.
         secure_transport = azure.dbforpostgresql.Configuration(
             f"{name}-require-secure-transport",
             configuration_name="require_secure_transport",
@@ -99,11 +111,12 @@ class FlexiblePostgres(pulumi.ComponentResource):
             source="user-override",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if args.protect:
+        if args.lock:
             delete_lock(f"{name}-lock", self.server.id, "metadata (Postgres server)", self)
 
         self.fqdn = self.server.fully_qualified_domain_name
         self.databases = {}
+        previous: pulumi.Resource = secure_transport
         for instance in args.instances:
             database_name = instance_database(instance.name)
             database = azure.dbforpostgresql.Database(
@@ -113,8 +126,9 @@ class FlexiblePostgres(pulumi.ComponentResource):
                 resource_group_name=home.resource_group,
                 charset="UTF8",
                 collation="en_US.utf8",
-                opts=protected,
+                opts=pulumi.ResourceOptions.merge(protected, pulumi.ResourceOptions(depends_on=[previous])),
             )
+            previous = database
             url = pulumi.Output.all(self.fqdn, password.result).apply(
                 # sslmode=require: the server refuses anything else. No
                 # search_path: environmentd picks its own schemas.

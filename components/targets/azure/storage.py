@@ -24,6 +24,8 @@ class StorageArgs:
     settings: AzureSettings
     aks_subnet_id: pulumi.Input[str]
     protect: bool
+    # A CanNotDelete lock on the account.
+    lock: bool
 
 
 class BlobStorage(pulumi.ComponentResource):
@@ -65,7 +67,7 @@ class BlobStorage(pulumi.ComponentResource):
             tags=home.tagged(),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        if args.protect:
+        if args.lock:
             delete_lock(f"{name}-lock", self.account.id, "persist data (storage account)", self)
         self.account_name = self.account.name
         self.register_outputs({"accountName": self.account_name})

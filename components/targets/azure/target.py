@@ -28,6 +28,7 @@ from components.targets.azure.cluster import (
 )
 from components.targets.azure.home import Home
 from components.targets.azure.instance_access import InstanceAccessArgs, InstanceBlobAccess
+from components.targets.azure.kubeconfig import require_kubelogin
 from components.targets.azure.names import Names
 from components.targets.azure.network import Network, NetworkArgs
 from components.targets.azure.postgres import FlexiblePostgres, PostgresArgs
@@ -50,6 +51,7 @@ class AzureTarget(pulumi.ComponentResource):
         # Settings validation guarantees a region for cloud targets.
         location = settings.region or ""
         protect = settings.protect_data
+        locks = protect if settings.azure.delete_locks is None else settings.azure.delete_locks
         child = pulumi.ResourceOptions(parent=self)
         names = Names(azure_settings.name_prefix)
         tags = dict(sorted(settings.tags.items()))
@@ -90,12 +92,15 @@ class AzureTarget(pulumi.ComponentResource):
                 network_ready=network.postgres_ready,
                 instances=identities,
                 protect=protect,
+                lock=locks,
             ),
             opts=child,
         )
         storage = BlobStorage(
             f"{name}-storage",
-            StorageArgs(home=home, settings=azure_settings, aks_subnet_id=network.aks_subnet_id, protect=protect),
+            StorageArgs(
+                home=home, settings=azure_settings, aks_subnet_id=network.aks_subnet_id, protect=protect, lock=locks
+            ),
             opts=child,
         )
         swap = True if settings.swap is None else settings.swap
@@ -184,3 +189,4 @@ def _refuse_unusable(settings: Settings) -> None:
     # Like gcp, azure runs the disk setup in its own namespace.
     if problems := namespace_problems(settings):
         raise pulumi.RunError(report(problems))
+    require_kubelogin()

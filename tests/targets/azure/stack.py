@@ -39,6 +39,9 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+# Principals a stack names as cluster admins.
+ADMIN_GROUP = "8d6a3f1e-2b4c-4e5d-9f7a-1c2b3d4e5f60"
+CI_PRINCIPAL = "3b5e7c9d-1f2a-4b6c-8d0e-2f4a6b8c0d1e"
 
 
 def azure_stack(**overrides: Any) -> dict[str, Any]:

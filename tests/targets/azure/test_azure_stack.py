@@ -18,7 +18,9 @@ from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import Evaluation, backend, evaluate, named, operator_values, paths_holding
 from tests.targets.azure.stack import (
     ACCOUNT,
+    ADMIN_GROUP,
     AKS_RBAC_CLUSTER_ADMIN,
+    CI_PRINCIPAL,
     CLUSTER,
     CONFIGURATION,
     CONTAINER,
@@ -53,6 +55,8 @@ from tools.offline import azure_mocks
 from tools.stack_files import ROOT, read_stack_config
 
 TAGS = {"app": "materialize", "environment": "example"}
+# A public range a runner could come from (not a documentation range, which settings refuse).
+RUNNER_RANGE = "20.62.128.0/24"
 EXISTING = "/subscriptions/5f1c6e0a-8d3b-4c2e-9a71-0b4d2e6f8a13/resourceGroups/network-rg/providers/Microsoft.Network"
 
 
@@ -282,8 +286,8 @@ def test_aks_cluster_has_workload_identity_cilium_overlay_and_nat_egress(stack: 
     assert (network["networkPolicy"], network["networkDataplane"]) == ("cilium", "cilium")
     assert network["outboundType"] == "userAssignedNATGateway"
     assert (network["serviceCidr"], network["dnsServiceIP"]) == ("10.2.0.0/16", "10.2.0.10")
-    nat_ip = stack.one(PUBLIC_IP).state["ipAddress"]
-    assert inputs["apiServerAccessProfile"]["authorizedIPRanges"] == ["203.0.113.0/24", f"{nat_ip}/32"]
+    # The example names no ranges: the endpoint is open, still behind Entra ID.
+    assert "apiServerAccessProfile" not in inputs
     assert inputs["aadProfile"]["managed"] is True and inputs["aadProfile"]["enableAzureRBAC"] is True
     assert inputs["aadProfile"]["tenantID"] == azure_mocks.TENANT_ID
     assert inputs["disableLocalAccounts"] is True
@@ -291,6 +295,14 @@ def test_aks_cluster_has_workload_identity_cilium_overlay_and_nat_egress(stack: 
     assert system["mode"] == "System" and system["nodeLabels"] == {"workload": "generic"}
     assert system["minCount"] <= system["count"] <= system["maxCount"]
     assert stack.one(CLUSTER).options["ignoreChanges"] == ["agentPoolProfiles[0].count"]
+
+
+def test_authorized_ranges_add_the_nat_gateway_for_in_cluster_clients() -> None:
+    evaluation = evaluate(with_azure(apiServerAuthorizedRanges=[RUNNER_RANGE]))
+    nat_ip = evaluation.one(PUBLIC_IP).state["ipAddress"]
+    assert evaluation.one(CLUSTER).inputs["apiServerAccessProfile"] == {
+        "authorizedIPRanges": [RUNNER_RANGE, f"{nat_ip}/32"]
+    }
 
 
 def test_control_plane_identity_may_manage_its_subnet_only(stack: Evaluation) -> None:
@@ -320,7 +332,7 @@ def test_deployer_administers_the_cluster_through_azure_rbac(stack: Evaluation) 
 
 
 def test_kubernetes_rbac_keeps_local_accounts_and_names_admin_groups() -> None:
-    group = "8d6a3f1e-2b4c-4e5d-9f7a-1c2b3d4e5f60"
+    group = ADMIN_GROUP
     evaluation = evaluate(with_azure(entraIdRbac=False, adminGroupObjectIds=[group]))
     inputs = evaluation.one(CLUSTER).inputs
     assert inputs["aadProfile"]["enableAzureRBAC"] is False
@@ -451,6 +463,7 @@ def test_evaluating_twice_gives_identical_inputs(stack: Evaluation) -> None:
 
 def test_existing_resource_group_and_network_are_used_not_created() -> None:
     config = with_azure(
+        apiServerAuthorizedRanges=[RUNNER_RANGE],
         resourceGroup="platform-rg",
         existingAksSubnetId=f"{EXISTING}/virtualNetworks/shared/subnets/aks",
         existingPostgresSubnetId=f"{EXISTING}/virtualNetworks/shared/subnets/postgres",
@@ -469,7 +482,7 @@ def test_existing_resource_group_and_network_are_used_not_created() -> None:
     rule = evaluation.one(ACCOUNT).inputs["networkRuleSet"]["virtualNetworkRules"][0]
     assert rule["virtualNetworkResourceId"] == subnet
     # No NAT gateway of ours: the allowlist is exactly what was configured.
-    assert evaluation.one(CLUSTER).inputs["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
+    assert evaluation.one(CLUSTER).inputs["apiServerAccessProfile"] == {"authorizedIPRanges": [RUNNER_RANGE]}
 
 
 @pytest.mark.parametrize(
@@ -486,6 +499,31 @@ def test_existing_resource_group_and_network_are_used_not_created() -> None:
         ({"storageReplication": "GRS"}, r"materialize:azure\.storageReplication"),
         ({"kubernetesVersion": "latest"}, r"materialize:azure\.kubernetesVersion"),
         ({"nodeCount": 3}, r"materialize:azure\.nodeCount: unknown key"),
+        (
+            {"apiServerAuthorizedRanges": ["203.0.113.0/24"]},
+            r"azure\.apiServerAuthorizedRanges\[0\]: 203\.0\.113\.0/24 is a documentation range \(RFC 5737\)",
+        ),
+        (
+            {"apiServerAuthorizedRanges": ["10.0.0.0/8", "192.0.2.128/25"]},
+            r"apiServerAuthorizedRanges\[1\]: 192\.0\.2\.128/25",
+        ),
+        (
+            {"apiServerAuthorizedRanges": ["198.0.0.0/8"]},
+            r"apiServerAuthorizedRanges\[0\]: 198\.0\.0\.0/8 is a documentation",
+        ),
+        ({"osDiskSizeGb": 16}, r"materialize:azure\.osDiskSizeGb"),
+        ({"kubeloginMode": "devicecode"}, r"materialize:azure\.kubeloginMode"),
+        ({"clusterAdmins": [{"objectId": "not-a-uuid", "type": "User"}]}, r"materialize:azure\.clusterAdmins"),
+        ({"clusterAdmins": [{"objectId": CI_PRINCIPAL, "type": "Robot"}]}, r"materialize:azure\.clusterAdmins"),
+        (
+            {
+                "entraIdRbac": False,
+                "adminGroupObjectIds": [ADMIN_GROUP],
+                "clusterAdmins": [{"objectId": CI_PRINCIPAL, "type": "User"}],
+            },
+            r"azure\.clusterAdmins: role assignments authorize only with entraIdRbac",
+        ),
+        ({"deployerClusterAdmin": False}, r"azure\.deployerClusterAdmin: false with no clusterAdmins leaves nobody"),
     ],
 )
 def test_bad_azure_settings_are_refused_before_anything_is_created(azure: dict[str, object], message: str) -> None:
