@@ -12,7 +12,15 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.contract import InstanceIdentity, Platform, TargetResult
+from components.contract import (
+    ANYWHERE,
+    ClusterNetwork,
+    InstanceIdentity,
+    NetworkEndpoint,
+    NetworkPeer,
+    Platform,
+    TargetResult,
+)
 from components.settings import Settings
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs
 from components.targets.gcp.checks import check_gcp_settings
@@ -63,7 +71,11 @@ class GcpTarget(pulumi.ComponentResource):
             opts=child,
         )
         store = GcsPersistStore(f"{name}-persist", PersistStoreArgs(context=ctx), opts=child)
-        cluster = GkeCluster(f"{name}-gke", ClusterArgs(context=ctx, settings=config, network=network), opts=child)
+        cluster = GkeCluster(
+            f"{name}-gke",
+            ClusterArgs(context=ctx, settings=config, network=network, conversion_webhook=settings.crd_version == "v1"),
+            opts=child,
+        )
 
         # Swap is on unless the stack turns it off: every GKE node here has the disks for it.
         swap = settings.swap is not False
@@ -102,6 +114,7 @@ class GcpTarget(pulumi.ComponentResource):
             public_load_balancer_annotations=PUBLIC["gcp"],
             controller_service_annotations=GKE_CONTROLLER_ANNOTATIONS,
             ready=tuple(ready),
+            network=_cluster_network(cluster, postgres),
         )
         summary = {
             "project": config.project,
@@ -125,3 +138,29 @@ class GcpTarget(pulumi.ComponentResource):
             outputs={"gcp": summary, "kubeconfig": cluster.kubeconfig},
         )
         self.register_outputs(summary)
+
+
+def _cluster_network(cluster: GkeCluster, postgres: CloudSqlPostgres) -> ClusterNetwork:
+    """Where pods' traffic goes on GKE, for NetworkPolicies (Dataplane V2 enforces them).
+
+    Pods reach the API server at its private endpoint (the public one too, for
+    a cluster that has both); the control plane calls webhooks from its own
+    range; Cloud SQL has one private address. GCS (through Private Google
+    Access) answers on Google's public ranges, which change: any address on 443.
+    Load balancer health checks go to the nodes' health-check port, not to pods.
+    """
+    # A cluster without a private endpoint is reached at its public one alone.
+    private_endpoint = cluster.cluster.private_cluster_config.apply(lambda config: config and config.private_endpoint)
+    private = pulumi.Output.all(private_endpoint, cluster.cluster.endpoint).apply(
+        lambda parts: f"{parts[0] or parts[1]}/32"
+    )
+    public = cluster.cluster.endpoint.apply(lambda address: f"{address}/32")
+    return ClusterNetwork(
+        enforces_policies=True,
+        api_server=NetworkEndpoint(NetworkPeer(cidrs=(private, public)), ports=(443,)),
+        control_plane=NetworkPeer(cidrs=(cluster.control_plane_cidr,)),
+        metadata=NetworkEndpoint(
+            NetworkPeer(cidrs=(postgres.instance.private_ip_address.apply(lambda ip: f"{ip}/32"),)), ports=(5432,)
+        ),
+        blob=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,)),
+    )
