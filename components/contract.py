@@ -18,6 +18,79 @@ import pulumi_kubernetes as k8s
 from components.settings import Placement
 
 CloudProviderType = Literal["aws", "gcp", "azure", "generic", "local"]
+IpProtocol = Literal["TCP", "UDP"]
+
+# Every IPv4 address: for a peer whose address no target can know in advance.
+ANYWHERE = ("0.0.0.0/0",)
+# RFC 1918: where internal load balancers' clients and local clusters' nodes live.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+@dataclass(frozen=True)
+class NetworkPeer:
+    """The far end of a connection, as a NetworkPolicy names it.
+
+    Addresses outside the cluster (`cidrs`), and/or pods: those of the
+    `namespaces` listed (narrowed to `pod_labels` when given). A NetworkPolicy
+    cannot name a Service or a DNS name, so a target names what its Services
+    and names resolve to.
+    """
+
+    cidrs: Sequence[pulumi.Input[str]] = ()
+    namespaces: Sequence[str] = ()
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    # Every pod of the cluster (then `namespaces` and `pod_labels` are ignored).
+    all_pods: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkEndpoint:
+    """Where something listens: a peer and its ports, after any Service's DNAT."""
+
+    peer: NetworkPeer
+    ports: Sequence[int]
+    protocols: Sequence[IpProtocol] = ("TCP",)
+
+
+# The cluster DNS: CoreDNS / kube-dns pods carry k8s-app=kube-dns on EKS, GKE,
+# AKS, kind, minikube and k3s alike.
+CLUSTER_DNS = NetworkEndpoint(
+    peer=NetworkPeer(namespaces=("kube-system",), pod_labels={"k8s-app": "kube-dns"}),
+    ports=(53,),
+    protocols=("UDP", "TCP"),
+)
+
+
+@dataclass(frozen=True)
+class ClusterNetwork:
+    """What NetworkPolicies need to know about a cluster: whether they are
+    enforced, and where the things Materialize talks to really are.
+
+    The defaults fit a cluster nothing is known about; each target narrows them.
+    """
+
+    # True: the target makes the cluster enforce NetworkPolicies; False: it does
+    # not; None: it depends on the cluster's CNI (local, byo).
+    enforces_policies: bool | None = None
+    # The Kubernetes API server as pods reach it: the `kubernetes` Service's
+    # endpoints (NetworkPolicies see the address after the Service's DNAT).
+    api_server: NetworkEndpoint = NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,))
+    # Where the API server's calls to webhooks come from; None: not knowable
+    # (a tunnel or a changing address), so the webhook port admits any source.
+    control_plane: NetworkPeer | None = None
+    dns: NetworkEndpoint = CLUSTER_DNS
+    # The metadata Postgres and the blob store, as environmentd and clusterd reach them.
+    metadata: NetworkEndpoint = NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(5432,))
+    blob: NetworkEndpoint = NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,))
+    # Cloud load balancers' health checks that reach pods directly (not a node port).
+    load_balancer_probes: Sequence[pulumi.Input[str]] = ()
+    # Who an internal load balancer without allowedCidrs serves.
+    internal_clients: Sequence[pulumi.Input[str]] = PRIVATE_RANGES
+    # Who scrapes the operator's metrics port.
+    metrics_scrapers: NetworkPeer = NetworkPeer(all_pods=True)
+    # What else the operator itself calls on this platform (a metadata server
+    # for its workload identity, a cloud API).
+    operator_egress: Sequence[NetworkEndpoint] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +120,7 @@ class Platform:
     operator_values: Mapping[str, Any] = field(default_factory=dict)
     # Cluster pieces (node groups, CNI, ...) that must exist before workloads are scheduled.
     ready: Sequence[pulumi.Resource] = ()
+    network: ClusterNetwork = ClusterNetwork()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pulumi
 from components.contract import InstanceIdentity, TargetResult
 from components.dataplane.cert_manager import CertManager, CertManagerArgs
 from components.dataplane.instance import InstanceArgs, MaterializeInstance
+from components.dataplane.instance_network_policies import InstanceNetworkPoliciesArgs
 from components.dataplane.operator import MaterializeOperator, OperatorArgs
 from components.dataplane.operator_values import operator_values
 from components.settings import Settings
@@ -46,6 +47,8 @@ class DataPlane(pulumi.ComponentResource):
                 values=operator_values(settings, platform, tls.issuer_name),
                 # The v1 CRD's conversion webhook needs its certificate from cert-manager.
                 requires=(tls.issuer,),
+                network_policies=settings.network_policies,
+                conversion_webhook=settings.crd_version == "v1",
             ),
             opts=child,
         )
@@ -66,6 +69,16 @@ class DataPlane(pulumi.ComponentResource):
                     license_key=license_key,
                     issuer_name=tls.issuer_name,
                     requires=(operator.release, tls.issuer),
+                    network_policies=InstanceNetworkPoliciesArgs(
+                        provider=platform.provider,
+                        namespace=identity.namespace,
+                        instance=instance.name,
+                        network=platform.network,
+                        exposure=settings.exposure_type(instance),
+                        allowed_cidrs=tuple(instance.exposure.allowed_cidrs),
+                    )
+                    if settings.network_policies
+                    else None,
                 ),
                 opts=child,
             )

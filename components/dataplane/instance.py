@@ -13,6 +13,7 @@ import pulumi_random as random
 
 from components.contract import BlobAccess, MetadataDatabase, Platform
 from components.dataplane import exposure
+from components.dataplane.instance_network_policies import InstanceNetworkPolicies, InstanceNetworkPoliciesArgs
 from components.dataplane.materialize_resource import MaterializeResource
 from components.dataplane.rollout import request_rollout, wait_for_annotation
 from components.settings import InstanceSettings, Settings
@@ -31,6 +32,9 @@ class InstanceArgs:
     issuer_name: str
     # The operator release and issuer the instance cannot exist without.
     requires: tuple[pulumi.Resource, ...]
+    # Policies its pods need next to the operator's (networkPolicies on); in
+    # place before the Materialize resource, whose pods cannot start without them.
+    network_policies: InstanceNetworkPoliciesArgs | None = None
 
 
 class MaterializeInstance(pulumi.ComponentResource):
@@ -54,6 +58,13 @@ class MaterializeInstance(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(platform.ready))),
         )
         in_namespace = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
+        policies: list[pulumi.Resource] = []
+        if args.network_policies is not None:
+            policies = InstanceNetworkPolicies(
+                f"{name}-network-policies",
+                args.network_policies,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            ).policies
 
         password: pulumi.Output[str] | None = None
         if instance.needs_mz_system_password:
@@ -114,7 +125,14 @@ class MaterializeInstance(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 in_namespace,
                 pulumi.ResourceOptions(
-                    depends_on=[backend, parameters, *args.requires, *args.blob.ready, *args.metadata.ready]
+                    depends_on=[
+                        backend,
+                        parameters,
+                        *policies,
+                        *args.requires,
+                        *args.blob.ready,
+                        *args.metadata.ready,
+                    ]
                 ),
             ),
         )

@@ -9,11 +9,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contract import Platform
+from components.dataplane.operator_network_policies import OperatorNetworkPolicies, OperatorNetworkPoliciesArgs
 from components.helm_releases import RELEASE_POLICY
 from components.versions import OPERATOR_CHART_NAME, OPERATOR_CHART_REPO
 
 OPERATOR_NAMESPACE = "materialize"
 OPERATOR_RELEASE = "materialize-operator"
+# The chart's selectorLabels: what its Deployment labels the operator pods with.
+OPERATOR_POD_LABELS = {"app.kubernetes.io/name": OPERATOR_CHART_NAME, "app.kubernetes.io/instance": OPERATOR_RELEASE}
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,9 @@ class OperatorArgs:
     version: str
     values: dict[str, Any]
     requires: tuple[pulumi.Resource, ...] = ()
+    # NetworkPolicies the operator needs next to the chart's own (networkPolicies on).
+    network_policies: bool = False
+    conversion_webhook: bool = False
 
 
 class MaterializeOperator(pulumi.ComponentResource):
@@ -35,6 +41,19 @@ class MaterializeOperator(pulumi.ComponentResource):
             metadata={"name": OPERATOR_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
             opts=pulumi.ResourceOptions(parent=self, provider=platform.provider, depends_on=list(platform.ready)),
         )
+        before_release: list[pulumi.Resource] = [namespace]
+        if args.network_policies:
+            before_release += OperatorNetworkPolicies(
+                f"{name}-network-policies",
+                OperatorNetworkPoliciesArgs(
+                    provider=platform.provider,
+                    namespace=namespace.metadata["name"],
+                    pod_labels=OPERATOR_POD_LABELS,
+                    network=platform.network,
+                    conversion_webhook=args.conversion_webhook,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            ).policies
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=OPERATOR_RELEASE,
@@ -48,7 +67,7 @@ class MaterializeOperator(pulumi.ComponentResource):
             # The operator registers and upgrades its own CRDs.
             skip_crds=True,
             opts=pulumi.ResourceOptions(
-                parent=self, provider=platform.provider, depends_on=[namespace, *args.requires]
+                parent=self, provider=platform.provider, depends_on=[*before_release, *args.requires]
             ),
         )
         self.register_outputs({"release": self.release.name, "version": args.version})

@@ -60,12 +60,16 @@ def _values(settings: Settings, platform: Platform, issuer_name: str) -> dict[st
         "networkPolicies": {
             "enabled": settings.network_policies,
             "internal": {"enabled": settings.network_policies},
-            # Only the SQL and HTTP ports are reachable from outside the
-            # instance. Who may reach them is decided by each load balancer's
-            # source ranges: a CIDR filter here would also drop traffic that
-            # kube-proxy forwards from node addresses.
-            "ingress": {"enabled": settings.network_policies, "cidrs": ["0.0.0.0/0"]},
-            # Sources and sinks live anywhere: egress stays open.
+            # Off on purpose: the chart would open balancerd's SQL and HTTP
+            # ports to one list of CIDRs for every instance alike (and an empty
+            # list renders an ingress rule with no sources, which admits
+            # everyone). Each instance's own policies open its ports to its
+            # own exposure instead (instance_network_policies.py).
+            "ingress": {"enabled": False, "cidrs": []},
+            # Sources and sinks are the user's and may live at any address, so
+            # no narrower range is known: every Materialize pod may connect to
+            # any address outside the cluster. What Materialize itself needs
+            # (DNS, API server, Postgres, blob store) has policies of its own.
             "egress": {"enabled": settings.network_policies, "cidrs": ["0.0.0.0/0"]},
         },
         "observability": {"podMetrics": {"enabled": settings.pod_metrics}},

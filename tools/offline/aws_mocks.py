@@ -443,6 +443,13 @@ def _addon_version(args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _vpc(args: Mapping[str, Any]) -> dict[str, Any]:
+    vpc_id = str(args["id"])
+    # A /16 of 10.0.0.0/8 that follows from the id, as an existing VPC's range would.
+    second = int(stable_hex(vpc_id, "cidr", length=2), 16)
+    return {"id": vpc_id, "cidrBlock": f"10.{second}.0.0/16", "state": "available", "default": False}
+
+
 INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:iam/getSessionContext:getSessionContext": _session_context,
@@ -450,4 +457,5 @@ INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
     "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
     "aws:cloudwatch/getLogGroups:getLogGroups": _log_groups,
+    "aws:ec2/getVpc:getVpc": _vpc,
 }

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,9 @@ class ClusterArgs:
     # The principal running pulumi (an IAM role or user ARN, never an STS session).
     deployer_arn: str
     protect: bool
+    # Turn on the VPC CNI's network-policy agent: without it EKS accepts
+    # NetworkPolicies and enforces none of them.
+    enforce_network_policies: bool = False
 
 
 class Cluster(pulumi.ComponentResource):
@@ -240,7 +244,14 @@ class Cluster(pulumi.ComponentResource):
             policy_arn=context.managed_policy("AmazonEKS_CNI_Policy"),
             opts=context.options(self),
         )
-        vpc_cni = self.addon(name, args, "vpc-cni", role_arn=cni_role.arn, depends_on=[cni_policy])
+        vpc_cni = self.addon(
+            name,
+            args,
+            "vpc-cni",
+            role_arn=cni_role.arn,
+            depends_on=[cni_policy],
+            configuration=vpc_cni_configuration(args.enforce_network_policies),
+        )
         kube_proxy = self.addon(name, args, "kube-proxy")
         return [vpc_cni, kube_proxy]
 
@@ -253,6 +264,7 @@ class Cluster(pulumi.ComponentResource):
         role_arn: pulumi.Input[str] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         parent: pulumi.Resource | None = None,
+        configuration: str | None = None,
     ) -> aws.eks.Addon:
         """An EKS-managed add-on at the version EKS names the default for this Kubernetes version."""
         context = args.context
@@ -269,9 +281,19 @@ class Cluster(pulumi.ComponentResource):
             addon_name=addon,
             addon_version=version,
             service_account_role_arn=role_arn,
+            configuration_values=configuration,
             # Take over anything already there on creation; keep local edits on updates.
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=context.tagged(f"{args.cluster_name}-{addon}"),
             opts=context.options(owner, depends_on=depends_on),
         )
+
+
+def vpc_cni_configuration(enforce_network_policies: bool) -> str:
+    """The vpc-cni add-on's configuration values: its network-policy agent on or off.
+
+    The add-on's schema takes the flag as a string
+    (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html).
+    """
+    return json.dumps({"enableNetworkPolicy": "true" if enforce_network_policies else "false"})

@@ -15,7 +15,17 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.contract import BlobAccess, InstanceIdentity, MetadataDatabase, Platform, TargetResult
+from components.contract import (
+    ANYWHERE,
+    BlobAccess,
+    ClusterNetwork,
+    InstanceIdentity,
+    MetadataDatabase,
+    NetworkEndpoint,
+    NetworkPeer,
+    Platform,
+    TargetResult,
+)
 from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings, Toleration, has_local_nvme
 from components.settings.loading import report
@@ -138,6 +148,7 @@ class AwsTarget(pulumi.ComponentResource):
             subnet_ids=network.private_subnet_ids,
             deployer_arn=deployer,
             protect=protect,
+            enforce_network_policies=settings.network_policies,
         )
         cluster = Cluster(f"{name}-cluster", cluster_args, opts=child)
 
@@ -250,6 +261,7 @@ class AwsTarget(pulumi.ComponentResource):
             public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
             app_load_balancer_annotations={"console": CONSOLE_ANNOTATIONS},
             ready=platform_ready,
+            network=_cluster_network(settings, database.port, invoke),
         )
         outputs = {
             "clusterName": cluster.name,
@@ -265,6 +277,33 @@ class AwsTarget(pulumi.ComponentResource):
             outputs={"aws": outputs, "kubeconfig": cluster.kubeconfig},
         )
         self.register_outputs(outputs)
+
+
+def _cluster_network(settings: Settings, postgres_port: int, invoke: pulumi.InvokeOptions) -> ClusterNetwork:
+    """Where pods' traffic goes on EKS, for NetworkPolicies.
+
+    The control plane, RDS and the load balancers' nodes all take addresses in
+    the VPC: the `kubernetes` Service's endpoints are the control plane's
+    network interfaces in the cluster's subnets (443), which also call the
+    conversion webhook; NLBs with IP targets health-check pods from their own
+    addresses in the subnets. S3 and STS (IRSA) answer on public addresses
+    that change, so the blob store is any address on 443.
+    """
+    aws_settings = settings.aws
+    vpc_cidr: pulumi.Input[str] = (
+        aws.ec2.get_vpc_output(id=aws_settings.existing_vpc_id, opts=invoke).cidr_block
+        if aws_settings.existing_vpc_id is not None
+        else aws_settings.vpc_cidr
+    )
+    vpc = NetworkPeer(cidrs=(vpc_cidr,))
+    return ClusterNetwork(
+        enforces_policies=settings.network_policies,
+        api_server=NetworkEndpoint(vpc, ports=(443,)),
+        control_plane=vpc,
+        metadata=NetworkEndpoint(vpc, ports=(postgres_port,)),
+        blob=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,)),
+        load_balancer_probes=(vpc_cidr,),
+    )
 
 
 def _default_cluster_name(stack: str) -> str:

@@ -15,8 +15,17 @@ import re
 import pulumi
 import pulumi_azure_native as azure
 
-from components.contract import InstanceIdentity, Platform, TargetResult
-from components.settings import Placement, Settings
+from components.contract import (
+    ANYWHERE,
+    PRIVATE_RANGES,
+    ClusterNetwork,
+    InstanceIdentity,
+    NetworkEndpoint,
+    NetworkPeer,
+    Platform,
+    TargetResult,
+)
+from components.settings import AzureSettings, Placement, Settings
 from components.settings.loading import report
 from components.targets.azure.cluster import (
     MATERIALIZE_NODE_LABELS,
@@ -157,6 +166,7 @@ class AzureTarget(pulumi.ComponentResource):
             internal_load_balancer_annotations=INTERNAL["azure"],
             public_load_balancer_annotations=PUBLIC["azure"],
             ready=tuple(ready),
+            network=_cluster_network(azure_settings),
         )
         outputs: dict[str, pulumi.Input[object]] = {
             "resourceGroup": resource_group,
@@ -171,6 +181,25 @@ class AzureTarget(pulumi.ComponentResource):
             outputs={"azure": outputs, "kubeconfig": cluster.kubeconfig},
         )
         self.register_outputs(outputs)
+
+
+def _cluster_network(settings: AzureSettings) -> ClusterNetwork:
+    """Where pods' traffic goes on AKS, for NetworkPolicies (Cilium enforces them).
+
+    The API server's public address is Azure's to choose and is not known in
+    advance: any address on 443. Its calls to webhooks come through AKS's
+    konnectivity tunnel, so their source is not a fixed range either. The
+    Flexible Server lives in its delegated subnet (in an existing network,
+    somewhere in the private ranges). Blob storage is reached on its public
+    addresses through the subnet's service endpoint; workload identity's
+    token exchange is on 443 too. Load balancer probes go to the nodes.
+    """
+    postgres = PRIVATE_RANGES if settings.existing_postgres_subnet_id else (settings.postgres_subnet_cidr,)
+    return ClusterNetwork(
+        enforces_policies=True,
+        metadata=NetworkEndpoint(NetworkPeer(cidrs=postgres), ports=(5432,)),
+        blob=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,)),
+    )
 
 
 def _refuse_unusable(settings: Settings) -> None:

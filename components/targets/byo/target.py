@@ -6,15 +6,23 @@ are only referenced, through URLs kept as Pulumi secrets.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pulumi
 
 from components.contract import (
+    ANYWHERE,
     BlobAccess,
+    ClusterNetwork,
     InstanceIdentity,
     MetadataDatabase,
+    NetworkEndpoint,
+    NetworkPeer,
     Platform,
     TargetResult,
 )
+from components.metadata_url import parse_metadata_url
+from components.persist_url import parse_persist_url
 from components.settings import INSTANCE_PLACEHOLDER, Placement, Settings
 from components.targets.cluster_provider import existing_cluster_provider
 from components.targets.load_balancers import INTERNAL, PUBLIC
@@ -73,6 +81,9 @@ class ByoTarget(pulumi.ComponentResource):
             swap_enabled=True if settings.swap is None else settings.swap,
             internal_load_balancer_annotations=INTERNAL.get(cloud, {}),
             public_load_balancer_annotations=PUBLIC.get(cloud, {}),
+            network=_cluster_network(
+                settings.metadata_backend_url.get_secret_value(), settings.persist_backend_url.get_secret_value()
+            ),
         )
         self.result = TargetResult(
             platform=platform,
@@ -80,3 +91,25 @@ class ByoTarget(pulumi.ComponentResource):
             blob=ByoBlobStore(settings.persist_backend_url.get_secret_value(), settings),
         )
         self.register_outputs({})
+
+
+def _cluster_network(metadata_url: str, persist_url: str) -> ClusterNetwork:
+    """What is known of someone else's cluster: the ports its stores listen on.
+
+    The addresses are the customer's (host names, which a NetworkPolicy cannot
+    name), and so are the API server's and whether policies are enforced.
+    """
+    metadata_port = parse_metadata_url(metadata_url.replace(INSTANCE_PLACEHOLDER, "instance")).port
+    return ClusterNetwork(
+        api_server=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443, 6443)),
+        metadata=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(metadata_port,)),
+        blob=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(_blob_port(persist_url),)),
+    )
+
+
+def _blob_port(persist_url: str) -> int:
+    endpoint = parse_persist_url(persist_url.replace(INSTANCE_PLACEHOLDER, "instance")).endpoint
+    if endpoint is None:
+        return 443
+    parts = urlsplit(endpoint)
+    return parts.port or (80 if parts.scheme == "http" else 443)

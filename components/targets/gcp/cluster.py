@@ -32,6 +32,8 @@ HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22", "209.85.152.0/22", "20
 # kube-proxy's health port (externalTrafficPolicy Cluster) and the NodePort
 # range GKE picks a Service's healthCheckNodePort from (policy Local).
 HEALTH_CHECK_PORTS = ("10256", "30000-32767")
+# The operator's conversion webhook for the v1 CRD (the chart's `webhook` port).
+CONVERSION_WEBHOOK_PORT = "8001"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class ClusterArgs:
     network: NetworkRef
     # Publish node upgrade notifications for the operator's rollout trigger.
     upgrade_notifications: bool
+    # The v1 CRD is installed: the control plane calls the operator's webhook.
+    conversion_webhook: bool = False
 
 
 def maintenance_policy(settings: GcpSettings) -> gcp.container.ClusterMaintenancePolicyArgs | None:
@@ -80,6 +84,8 @@ class GkeCluster(pulumi.ComponentResource):
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]  # a secret
     cluster_name: str
+    # Where the control plane's calls to nodes and pods come from.
+    control_plane_cidr: pulumi.Output[str]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:gcp:Cluster", name, None, opts)
@@ -209,6 +215,25 @@ class GkeCluster(pulumi.ComponentResource):
             opts=ctx.options(self),
         )
 
+        self.control_plane_cidr = self.cluster.private_cluster_config.apply(_control_plane_cidr)
+        if args.conversion_webhook:
+            # Private nodes admit the control plane on 443 and 10250 only
+            # (GKE's own firewall rule); the API server calls the conversion
+            # webhook on the operator pod's port, straight to the pod.
+            gcp.compute.Firewall(
+                f"{name}-conversion-webhook",
+                name=ctx.name("conversion-webhook"),
+                # A Shared VPC's firewall rules live in its host project.
+                project=network.project,
+                network=network.network,
+                direction="INGRESS",
+                source_ranges=[self.control_plane_cidr],
+                target_service_accounts=[self.node_service_account.email],
+                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[CONVERSION_WEBHOOK_PORT])],
+                description="GKE control plane to the Materialize operator's conversion webhook (v1 CRD)",
+                opts=ctx.options(self),
+            )
+
         context_name = f"gke_{ctx.project}_{ctx.region}_{self.cluster_name}"
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
@@ -225,3 +250,13 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"cluster": self.cluster.name, "endpoint": self.cluster.endpoint})
+
+
+def _control_plane_cidr(config: gcp.container.outputs.ClusterPrivateClusterConfig | None) -> str:
+    """The control plane's range: a VPC-peered cluster's /28, else (Private
+    Service Connect) its private endpoint's one address in the node subnet."""
+    if config is None or not (config.master_ipv4_cidr_block or config.private_endpoint):
+        raise ValueError("the GKE cluster reports neither a control-plane range nor a private endpoint")
+    if config.master_ipv4_cidr_block:
+        return config.master_ipv4_cidr_block
+    return f"{config.private_endpoint}/32"

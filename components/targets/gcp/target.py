@@ -12,7 +12,15 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.contract import InstanceIdentity, Platform, TargetResult
+from components.contract import (
+    ANYWHERE,
+    ClusterNetwork,
+    InstanceIdentity,
+    NetworkEndpoint,
+    NetworkPeer,
+    Platform,
+    TargetResult,
+)
 from components.settings import Settings
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs
 from components.targets.gcp.apis import ApisArgs, GcpApis
@@ -70,7 +78,13 @@ class GcpTarget(pulumi.ComponentResource):
         store = GcsPersistStore(f"{name}-persist", PersistStoreArgs(context=ctx, settings=config), opts=child)
         cluster = GkeCluster(
             f"{name}-gke",
-            ClusterArgs(context=ctx, settings=config, network=network, upgrade_notifications=trigger_on),
+            ClusterArgs(
+                context=ctx,
+                settings=config,
+                network=network,
+                upgrade_notifications=trigger_on,
+                conversion_webhook=settings.crd_version == "v1",
+            ),
             opts=child,
         )
 
@@ -127,6 +141,7 @@ class GcpTarget(pulumi.ComponentResource):
             controller_service_annotations=GKE_CONTROLLER_ANNOTATIONS,
             operator_values=chart_values,
             ready=tuple(ready),
+            network=_cluster_network(postgres, trigger_on),
         )
         summary = {
             "project": config.project,
@@ -151,3 +166,34 @@ class GcpTarget(pulumi.ComponentResource):
             outputs={"gcp": summary, "kubeconfig": cluster.kubeconfig},
         )
         self.register_outputs(summary)
+
+
+def _cluster_network(postgres: CloudSqlPostgres, rollout_trigger: bool) -> ClusterNetwork:
+    """Where pods' traffic goes on GKE, for NetworkPolicies (Dataplane V2 enforces them).
+
+    The API server and the control plane's webhook calls: any address, as
+    Materialize's own Terraform allows them (gcp/modules/operator/main.tf at
+    187f61a: the API server's address "might change dynamically"); a private
+    endpoint's /32 is not a documented source of the control plane's calls,
+    and a wrong guess would cut the v1 CRD's conversion webhook off. The VPC
+    firewall still admits 8001 only from the control plane's range (cluster.py).
+    Cloud SQL has one private address. GCS (through Private Google Access)
+    answers on Google's public ranges, which change: any address on 443. The
+    node-upgrade rollout trigger authenticates through the GKE metadata server
+    (169.254.169.254:80, and 169.254.169.252:988 after Dataplane V2's DNAT;
+    the same Terraform file) and calls Pub/Sub and GKE's API on 443.
+    """
+    metadata_server = (
+        NetworkEndpoint(NetworkPeer(cidrs=("169.254.169.254/32",)), ports=(80,)),
+        NetworkEndpoint(NetworkPeer(cidrs=("169.254.169.252/32",)), ports=(988,)),
+    )
+    return ClusterNetwork(
+        enforces_policies=True,
+        api_server=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,)),
+        control_plane=None,
+        metadata=NetworkEndpoint(
+            NetworkPeer(cidrs=(postgres.instance.private_ip_address.apply(lambda ip: f"{ip}/32"),)), ports=(5432,)
+        ),
+        blob=NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=(443,)),
+        operator_egress=metadata_server if rollout_trigger else (),
+    )

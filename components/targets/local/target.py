@@ -10,14 +10,26 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.contract import BlobAccess, InstanceIdentity, Platform, TargetResult
+from components.contract import (
+    PRIVATE_RANGES,
+    BlobAccess,
+    ClusterNetwork,
+    InstanceIdentity,
+    NetworkEndpoint,
+    NetworkPeer,
+    Platform,
+    TargetResult,
+)
 from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings
 from components.targets.cluster_provider import existing_cluster_provider
 from components.targets.local.bucket import Bucket, BucketArgs
 from components.targets.local.metadata_database import LocalMetadataDatabase, MetadataDatabaseArgs
-from components.targets.local.object_store import ObjectStore, ObjectStoreArgs
-from components.targets.local.objects import PART_OF, Home
+from components.targets.local.object_store import APP as OBJECT_STORE_APP
+from components.targets.local.object_store import S3_PORT, ObjectStore, ObjectStoreArgs
+from components.targets.local.objects import PART_OF, Home, selector
+from components.targets.local.postgres import APP as POSTGRES_APP
+from components.targets.local.postgres import PORT as POSTGRES_PORT
 from components.targets.local.postgres import Postgres, PostgresArgs
 from components.targets.prepared_stores import PreparedMetadataStore
 
@@ -121,6 +133,7 @@ class LocalTarget(pulumi.ComponentResource):
             # Swap needs nodes labelled materialize.cloud/swap=true with swap set
             # up; a laptop cluster has none, and clusterd would stay Pending.
             swap_enabled=settings.swap is True,
+            network=_cluster_network(),
         )
         outputs = {
             "namespace": NAMESPACE,
@@ -135,6 +148,28 @@ class LocalTarget(pulumi.ComponentResource):
             outputs={"local": outputs},
         )
         self.register_outputs(outputs)
+
+
+def _cluster_network() -> ClusterNetwork:
+    """Where pods' traffic goes on a laptop cluster, for NetworkPolicies.
+
+    Whether they are enforced depends on the cluster (docs/local.md): kind
+    0.24+ (kindnetd) and k3d (k3s's policy controller) do, minikube only with
+    a policy-capable CNI. The API server runs on a node, on the port each
+    tool chooses (kind and k3d 6443, minikube 8443), and nodes sit on a
+    private Docker network; the stores are pods in the target's namespace.
+    """
+    return ClusterNetwork(
+        enforces_policies=None,
+        api_server=NetworkEndpoint(NetworkPeer(cidrs=PRIVATE_RANGES), ports=(443, 6443, 8443)),
+        control_plane=NetworkPeer(cidrs=PRIVATE_RANGES),
+        metadata=NetworkEndpoint(_store_pods(POSTGRES_APP), ports=(POSTGRES_PORT,)),
+        blob=NetworkEndpoint(_store_pods(OBJECT_STORE_APP), ports=(S3_PORT,)),
+    )
+
+
+def _store_pods(app: str) -> NetworkPeer:
+    return NetworkPeer(namespaces=(NAMESPACE,), pod_labels=selector(app))
 
 
 def _refuse_shared_namespace(settings: Settings) -> None:

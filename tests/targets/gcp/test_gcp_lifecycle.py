@@ -11,6 +11,7 @@ import yaml
 from components.targets.gcp.apis import required_apis
 from components.targets.gcp.local_ssds import BUNDLED_LOCAL_SSDS
 from tests.harness.stack import Evaluation, evaluate, operator_values
+from tests.support.reference_data import reference_text
 from tests.targets.gcp.stack import (
     BUCKET,
     CLUSTER,
@@ -30,7 +31,6 @@ from tests.targets.gcp.stack import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-REFERENCE_VALUES = ROOT.parent / "shared" / "materialize" / "operator-values.7aa0d202.yaml"
 TOPIC = "gcp:pubsub/topic:Topic"
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 SUBSCRIPTION_IAM = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
@@ -157,7 +157,7 @@ def test_the_trigger_chart_values_are_keys_of_the_chart(gcp: Evaluation) -> None
     assert values["operator"]["args"]["installV1CRD"] is True
     # The data plane's own cloudProvider keys stay.
     assert values["operator"]["cloudProvider"]["type"] == "gcp"
-    reference = yaml.safe_load(REFERENCE_VALUES.read_text())
+    reference = yaml.safe_load(reference_text("operator-values.7aa0d202.yaml"))
     known = _paths(reference) | {"serviceAccount.annotations"}
     ours = _paths({"operator": {"cloudProvider": {"providers": {"gcp": {k: v for k, v in trigger.items()}}}}})
     ours = {p.rsplit(".watchedNodePools", 1)[0] + ".watchedNodePools" if "watchedNodePools" in p else p for p in ours}
@@ -279,4 +279,5 @@ def test_shared_vpc_firewall_rules_go_to_the_host_project() -> None:
     )
     for firewall in evaluation.of_type(FIREWALL):
         assert firewall.inputs["project"] == "network-host-project", firewall.name
-    assert evaluate(gcp_stack()).one(FIREWALL).inputs["project"] == PROJECT_ID
+    own = evaluate(gcp_stack()).of_type(FIREWALL)
+    assert own and all(firewall.inputs["project"] == PROJECT_ID for firewall in own)

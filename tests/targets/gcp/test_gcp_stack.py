@@ -157,7 +157,15 @@ def test_network_is_a_custom_vpc_with_nat_and_private_services_access(gcp: Evalu
     assert peering.inputs["reservedPeeringRanges"] == [reserved.inputs["name"]]
     assert reserved.urn in peering.dependencies
     # Each of these takes its network from the VPC resource itself.
-    for resource in (subnet, router, reserved, peering, gcp.one(CLUSTER), gcp.one(FIREWALL), gcp.one(SQL_INSTANCE)):
+    for resource in (
+        subnet,
+        router,
+        reserved,
+        peering,
+        gcp.one(CLUSTER),
+        *gcp.of_type(FIREWALL),
+        gcp.one(SQL_INSTANCE),
+    ):
         field = "settings" if resource.type == SQL_INSTANCE else "network"
         assert network.urn in resource.options["propertyDependencies"][field], resource.name
     assert nat.options["propertyDependencies"]["router"] == [router.urn]
@@ -501,7 +509,7 @@ def test_load_balancers_are_internal_by_default_and_public_only_with_an_allowlis
 
 
 def test_health_checks_may_reach_the_nodes(gcp: Evaluation) -> None:
-    firewall = gcp.one(FIREWALL)
+    firewall = gcp.one(FIREWALL, "gcp-gke-health-checks")
     nodes = next(r for r in gcp.of_type(SERVICE_ACCOUNT) if r.inputs["accountId"] == "materialize-gke-nodes")
     assert firewall.inputs["direction"] == "INGRESS"
     assert set(firewall.inputs["sourceRanges"]) >= {"35.191.0.0/16", "130.211.0.0/22"}
@@ -531,7 +539,7 @@ def test_an_existing_network_is_used_as_given() -> None:
     }
     ip = evaluation.one(SQL_INSTANCE).inputs["settings"]["ipConfiguration"]
     assert ip["privateNetwork"] == network and "allocatedIpRange" not in ip
-    assert evaluation.one(FIREWALL).inputs["network"] == network
+    assert {f.inputs["network"] for f in evaluation.of_type(FIREWALL)} == {network}
 
 
 def test_a_shared_vpc_subnet_is_looked_up_in_the_host_project() -> None:
