@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -12,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import Cidr, StrictModel
+from components.settings.base import Cidr, StrictModel, documentation_range
 
 # Instance families whose type names carry a local NVMe disk ('d' in the
 # suffix, like r7gd) or are storage-optimized ('i' families like i4g; not inf).
@@ -23,12 +22,6 @@ _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-
 LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557]
 EksLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 EKS_LOG_TYPES: tuple[EksLogType, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-# RFC 5737 sets these aside for documentation: nothing on the internet ever
-# connects from them, so an API allowlist of one locks pulumi out of the
-# cluster it is building (every Kubernetes call times out after the cluster is made).
-DOCUMENTATION_RANGES = tuple(
-    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
-)
 # RDS windows: "hh24:mi-hh24:mi" (UTC) and "ddd:hh24:mi-ddd:hh24:mi".
 _HOUR_MINUTE = r"([01]\d|2[0-3]):[0-5]\d"
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
@@ -49,14 +42,12 @@ def _iam_principal(value: str) -> str:
 
 
 def _reachable_cidr(value: str) -> str:
-    block = ipaddress.ip_network(value)
-    for documentation in DOCUMENTATION_RANGES:
-        # Inside one: a wider block (0.0.0.0/0) also admits real addresses.
-        if block.version == documentation.version and block.subnet_of(documentation):
-            raise ValueError(
-                f"{value!r} is in {documentation}, a documentation range (RFC 5737) no client ever "
-                "connects from; put the addresses pulumi and kubectl really reach the API from"
-            )
+    documentation = documentation_range(value)
+    if documentation is not None:
+        raise ValueError(
+            f"{value!r} is in {documentation}, a documentation range (RFC 5737) no client ever "
+            "connects from; put the addresses pulumi and kubectl really reach the API from"
+        )
     return value
 
 

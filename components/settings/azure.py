@@ -11,12 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import Cidr, StrictModel
-
-# RFC 5737: ranges reserved for documentation, never routed on the internet.
-_DOCUMENTATION_RANGES = tuple(
-    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
-)
+from components.settings.base import Cidr, StrictModel, documentation_range
 
 
 class ClusterAdmin(StrictModel):
@@ -192,8 +187,7 @@ class AzureSettings(StrictModel):
                 "an existing VNet needs all three (or none, for a new VNet)"
             )
         for index, block in enumerate(self.api_server_authorized_ranges):
-            network = ipaddress.ip_network(block)
-            if any(network.overlaps(reserved) for reserved in _DOCUMENTATION_RANGES):
+            if documentation_range(block) is not None:
                 raise ValueError(
                     f"azure.apiServerAuthorizedRanges[{index}]: {block} is a documentation range (RFC 5737) that "
                     "no real client comes from; name your own addresses, or leave the list empty for any address"

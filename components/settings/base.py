@@ -74,3 +74,21 @@ class StrictModel(BaseModel):
     """Unknown keys are errors: a typo must never be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# RFC 5737 sets these aside for documentation: nothing on the internet ever
+# connects from them, so an API allowlist of one locks pulumi out of the
+# cluster it is building (every Kubernetes call times out after the cluster is made).
+DOCUMENTATION_RANGES = tuple(
+    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+def documentation_range(block: str) -> ipaddress.IPv4Network | None:
+    """The RFC 5737 range `block` lies inside, if any. A wider block (0.0.0.0/0)
+    also admits real addresses, so only blocks inside one are refused."""
+    network = ipaddress.ip_network(block)
+    for documentation in DOCUMENTATION_RANGES:
+        if isinstance(network, ipaddress.IPv4Network) and network.subnet_of(documentation):
+            return documentation
+    return None

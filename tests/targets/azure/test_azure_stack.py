@@ -508,8 +508,8 @@ def test_existing_resource_group_and_network_are_used_not_created() -> None:
             r"apiServerAuthorizedRanges\[1\]: 192\.0\.2\.128/25",
         ),
         (
-            {"apiServerAuthorizedRanges": ["198.0.0.0/8"]},
-            r"apiServerAuthorizedRanges\[0\]: 198\.0\.0\.0/8 is a documentation",
+            {"apiServerAuthorizedRanges": ["203.0.113.7/32"]},
+            r"apiServerAuthorizedRanges\[0\]: 203\.0\.113\.7/32 is a documentation",
         ),
         ({"osDiskSizeGb": 16}, r"materialize:azure\.osDiskSizeGb"),
         ({"kubeloginMode": "devicecode"}, r"materialize:azure\.kubeloginMode"),
@@ -569,3 +569,9 @@ def test_an_azure_stack_loads_no_other_cloud_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "['pulumi_azure_native']"
+
+
+def test_a_wide_range_around_a_documentation_range_is_allowed() -> None:
+    # Like aws: 198.0.0.0/8 also admits real addresses, so only blocks inside an RFC 5737 range are refused.
+    cluster = evaluate(with_azure(apiServerAuthorizedRanges=["198.0.0.0/8"])).one(CLUSTER)
+    assert "198.0.0.0/8" in cluster.inputs["apiServerAccessProfile"]["authorizedIPRanges"]
