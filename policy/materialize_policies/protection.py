@@ -60,6 +60,19 @@ STATEFUL_TYPES = frozenset(
 )
 
 
+def production_config_schema() -> PolicyConfigSchema:
+    """The `production` switch of every rule that applies to production stacks only."""
+    return PolicyConfigSchema(
+        properties={
+            PRODUCTION_CONFIG: {
+                "type": "boolean",
+                "default": False,
+                "description": "Treat the stack as production even without the environment=production stack tag.",
+            }
+        }
+    )
+
+
 def is_production(config: Mapping[str, Any], stack_tags: Mapping[str, str]) -> bool:
     tagged = str(stack_tags.get(PRODUCTION_TAG, "")).strip().lower() == PRODUCTION_VALUE
     return tagged or is_true(config.get(PRODUCTION_CONFIG))
@@ -84,13 +97,5 @@ PROTECT_STATEFUL_RESOURCES = ResourceValidationPolicy(
     ),
     validate=validate_protect_stateful_resources,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            PRODUCTION_CONFIG: {
-                "type": "boolean",
-                "default": False,
-                "description": "Treat the stack as production even without the environment=production stack tag.",
-            }
-        }
-    ),
+    config_schema=production_config_schema(),
 )

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
 
 from .fields import MATERIALIZE_V1, MATERIALIZE_V1ALPHA1, field
-from .protection import PRODUCTION_CONFIG, is_production
+from .protection import is_production, production_config_schema
 
 ENABLE_RBAC = {token: field(token, "spec.enableRbac") for token in (MATERIALIZE_V1, MATERIALIZE_V1ALPHA1)}
 MATERIALIZE_TYPES = frozenset(ENABLE_RBAC)
@@ -47,13 +46,5 @@ RBAC_ON_IN_PRODUCTION = ResourceValidationPolicy(
     ),
     validate=validate_rbac_on_in_production,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            PRODUCTION_CONFIG: {
-                "type": "boolean",
-                "default": False,
-                "description": "Treat the stack as production even without the environment=production stack tag.",
-            }
-        }
-    ),
+    config_schema=production_config_schema(),
 )
