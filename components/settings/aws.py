@@ -11,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import Cidr, StrictModel, documentation_range
+from components.settings.base import BucketVersioning, Cidr, documentation_range
 
 # Instance families whose type names carry a local NVMe disk ('d' in the
 # suffix, like r7gd) or are storage-optimized ('i' families like i4g; not inf).
@@ -55,7 +55,7 @@ InstanceType = Annotated[str, AfterValidator(_instance_type)]
 IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
 
 
-class AwsSettings(StrictModel):
+class AwsSettings(BucketVersioning):
     """The aws target: VPC, EKS with swap-ready Materialize nodes, RDS Postgres and S3 (docs/aws.md)."""
 
     cluster_name: str | None = Field(
@@ -197,16 +197,6 @@ class AwsSettings(StrictModel):
         default="sse-s3",
         alias="bucketEncryption",
         description="S3 default encryption: S3-managed keys, or a KMS key created for the bucket.",
-    )
-    bucket_versioning: bool = Field(
-        default=True, alias="bucketVersioning", description="Keep overwritten/deleted objects for a while."
-    )
-    noncurrent_version_days: int = Field(
-        default=7,
-        ge=1,
-        le=3650,
-        alias="noncurrentVersionDays",
-        description="With bucketVersioning: days before replaced or deleted objects are removed for good.",
     )
 
     @property

@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
 )
 
 from components.versions import (
@@ -92,3 +93,18 @@ def documentation_range(block: str) -> ipaddress.IPv4Network | None:
         if isinstance(network, ipaddress.IPv4Network) and network.subnet_of(documentation):
             return documentation
     return None
+
+
+class BucketVersioning(StrictModel):
+    """The persist bucket's versioning, the same choice on every cloud that offers it (aws, gcp)."""
+
+    bucket_versioning: bool = Field(
+        default=True, alias="bucketVersioning", description="Keep overwritten/deleted persist objects for a while."
+    )
+    noncurrent_version_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        alias="noncurrentVersionDays",
+        description="With bucketVersioning: days before replaced or deleted objects are removed for good.",
+    )

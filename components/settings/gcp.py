@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import Cidr, StrictModel
+from components.settings.base import BucketVersioning, Cidr, StrictModel
 
 # Machine families that boot only from Hyperdisk (no pd-* disks).
 _HYPERDISK_ONLY_FAMILIES = frozenset({"c4", "c4a", "c4d", "n4", "n4a", "n4d"})
@@ -60,7 +60,7 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class GcpSettings(StrictModel):
+class GcpSettings(BucketVersioning):
     """The gcp target: VPC with Cloud NAT, GKE, private Cloud SQL and GCS (docs/gcp.md)."""
 
     project: str | None = Field(
@@ -254,16 +254,6 @@ class GcpSettings(StrictModel):
         le=3_600_000,
         alias="postgresLogMinDurationMs",
         description="Log Cloud SQL statements slower than this (ms); -1 turns it off.",
-    )
-    bucket_versioning: bool = Field(
-        default=True, alias="bucketVersioning", description="Keep overwritten/deleted persist objects for a while."
-    )
-    noncurrent_version_days: int = Field(
-        default=7,
-        ge=1,
-        le=3650,
-        alias="noncurrentVersionDays",
-        description="With bucketVersioning: days before replaced or deleted objects are removed for good.",
     )
 
     @model_validator(mode="after")
