@@ -18,12 +18,13 @@ from tools.doctor.config import (
     ENV_PERSIST_URL,
     DoctorConfig,
     Overrides,
+    instance_namespace,
     instance_url,
     is_kubeconfig_content,
     load_config,
     placeholder_problems,
 )
-from tools.doctor.kubernetes import check_kubernetes
+from tools.doctor.kubernetes import InstanceRef, check_kubernetes
 from tools.doctor.postgres import check_postgres
 from tools.doctor.report import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Check, Report, Status
 from tools.stack_files import StackFileError, read_stack_config
@@ -32,7 +33,16 @@ SECTIONS = ("postgres", "blob", "kubernetes")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Config keys the doctor reads; the report names where each came from.
 _KEYS_USED = frozenset(
-    {"metadataBackendUrl", "persistBackendUrl", "kubeconfig", "kubeContext", "instances", "swap", "certManager"}
+    {
+        "metadataBackendUrl",
+        "persistBackendUrl",
+        "kubeconfig",
+        "kubeContext",
+        "instances",
+        "swap",
+        "certManager",
+        "crdVersion",
+    }
 )
 
 _DESCRIPTION = """\
@@ -234,8 +244,16 @@ def _kubernetes(report: Report, config: DoctorConfig, timeout: float) -> None:
                 f"unset {ENV_KUBECONFIG} (or drop --kubeconfig) to check the stack's own cluster",
             )
         )
+    instances = [InstanceRef(name, instance_namespace(config, name), config.crd_version) for name in config.instances]
     report.extend(
-        check_kubernetes(config.kubeconfig, config.kube_context, config.swap, config.cert_manager_install, timeout)
+        check_kubernetes(
+            config.kubeconfig,
+            config.kube_context,
+            config.swap,
+            config.cert_manager_install,
+            timeout,
+            instances=instances,
+        )
     )
 
 

@@ -54,6 +54,9 @@ class DoctorConfig:
     swap: bool = True
     cert_manager_install: bool = True
     instances: tuple[str, ...] = (DEFAULT_INSTANCE,)
+    # Instance name -> namespace, where the stack names one (default materialize-<name>).
+    instance_namespaces: Mapping[str, str] = field(default_factory=dict)
+    crd_version: str = "v1"
     # Where each value came from, e.g. {"metadataBackendUrl": "env MZ_METADATA_BACKEND_URL"}.
     sources: Mapping[str, str] = field(default_factory=dict)
     # What could not be read and why (never values).
@@ -129,6 +132,7 @@ def load_config(
             sources[key] = flag
 
     instances = _instance_names(values.get("instances"), notes)
+    namespaces = _instance_namespaces(values.get("instances"))
     if overrides.instances:
         instances = tuple(overrides.instances)
         sources["instances"] = "--instance"
@@ -146,6 +150,8 @@ def load_config(
         swap=_bool(values.get("swap"), default=True, key="swap", notes=notes),
         cert_manager_install=_cert_manager_install(values.get("certManager"), notes),
         instances=instances,
+        instance_namespaces=namespaces,
+        crd_version=_crd_version(values.get("crdVersion"), notes),
         sources=sources,
         notes=tuple(notes),
         overridden_kubeconfig=overridden,
@@ -252,6 +258,31 @@ def _instance_names(raw: Any, notes: list[str]) -> tuple[str, ...]:
         )
         return (DEFAULT_INSTANCE,)
     return tuple(valid)
+
+
+def _instance_namespaces(raw: Any) -> dict[str, str]:
+    raw = _maybe_json(raw)
+    items = raw if isinstance(raw, list) else []
+    return {
+        item["name"]: item["namespace"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("namespace"), str)
+    }
+
+
+def instance_namespace(config: DoctorConfig, name: str) -> str:
+    """Where the program puts the instance (components/settings/instance.py: resolved_namespace)."""
+    return config.instance_namespaces.get(name) or f"materialize-{name}"
+
+
+def _crd_version(raw: Any, notes: list[str]) -> str:
+    raw = _maybe_json(raw)
+    if raw is None:
+        return "v1"
+    if raw in ("v1", "v1alpha1"):
+        return raw
+    notes.append(f"{PROJECT}:crdVersion is neither v1 nor v1alpha1; reading instances as v1")
+    return "v1"
 
 
 def _bool(raw: Any, default: bool, key: str, notes: list[str]) -> bool:

@@ -20,6 +20,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from components.kubeconfig import is_kubeconfig_content
+from tools.nightly.ready import GROUP, PLURAL
 
 DEFAULT_CLASS_ANNOTATIONS = (
     "storageclass.kubernetes.io/is-default-class",
@@ -107,6 +108,22 @@ class KubeClient:
     def nodes(self) -> list[NodeInfo]:
         items = k8s.CoreV1Api(self._api).list_node(_request_timeout=self._timeout).items
         return [NodeInfo(name=item.metadata.name, labels=dict(item.metadata.labels or {})) for item in items]
+
+    def materialize(self, namespace: str, name: str, version: str) -> Mapping[str, Any] | None:
+        """The Materialize resource, or None when it (or its CRD) does not exist."""
+        try:
+            found = k8s.CustomObjectsApi(self._api).get_namespaced_custom_object(
+                GROUP, version, namespace, PLURAL, name, _request_timeout=self._timeout
+            )
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return found if isinstance(found, Mapping) else None
+
+    def events(self, namespace: str) -> list[Any]:
+        """The namespace's events (kubernetes.client CoreV1Event objects)."""
+        return list(k8s.CoreV1Api(self._api).list_namespaced_event(namespace, _request_timeout=self._timeout).items)
 
     def crd_exists(self, name: str) -> bool:
         try:

@@ -6,13 +6,18 @@ one `Check`. `check_kubernetes` fetches the data and handles API errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from components.dataplane.operator import OPERATOR_NAMESPACE
 from tools.doctor.kube_client import KubeClient, KubeconfigError, NodeInfo, ServerVersion, StorageClassInfo
 from tools.doctor.report import Check, Status
+from tools.instance_status import diagnosis
+from tools.nightly.ready import readiness
 
 SUBJECT = "kubernetes"
 # The operator's oldest supported Kubernetes, and the oldest we recommend.
@@ -22,6 +27,15 @@ SWAP_LABEL = "materialize.cloud/swap"
 CERT_MANAGER_CRD = "certificates.cert-manager.io"
 
 ClientFactory = Callable[[str, str | None, float], KubeClient]
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    """A `Materialize` resource the stack creates: named after the instance, in its namespace."""
+
+    name: str
+    namespace: str
+    crd_version: str = "v1"
 
 
 def check_server_version(version: ServerVersion) -> Check:
@@ -111,6 +125,48 @@ def check_cert_manager(installed: bool | None, stack_installs: bool) -> Check:
     )
 
 
+def check_instance(
+    instance: InstanceRef,
+    resource: Mapping[str, Any] | None,
+    events_by_namespace: Sequence[tuple[str, Iterable[Any]]] = (),
+) -> Check:
+    """An instance already deployed should have rolled out what it asks for; one not deployed yet is fine.
+
+    Ready means what the program's own wait means (components/dataplane/materialize_resource.py): the
+    `UpToDate` condition is True for the current generation and the last completed rollout is of the
+    requested environmentd image. Otherwise the check carries the status and the recent events of the
+    instance's and the operator's namespaces, which is where the operator says why.
+    """
+    where = f"instance {instance.name} (Materialize {instance.namespace}/{instance.name})"
+    if resource is None:
+        return Check(Status.OK, SUBJECT, f"{where} is not deployed yet")
+    spec = resource.get("spec") or {}
+    status = resource.get("status") or {}
+    requested = spec.get("environmentdImageRef")
+    completed = status.get("lastCompletedRolloutEnvironmentdImageRef")
+    state = readiness(resource)
+    if state.ready and (requested is None or requested == completed):
+        return Check(Status.OK, SUBJECT, f"{where} is up to date ({completed or state.detail})")
+    # No condition at all means the operator refused or never saw it; False means the rollout failed.
+    # Anything else (Unknown, or a True left from an older spec or image) is a rollout still under way.
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") == "UpToDate"]
+    failed = not conditions or any(c.get("status") == "False" for c in conditions)
+    if state.ready:
+        detail = f"the last completed rollout is of {completed or '(none)'}, not of the requested {requested}"
+    else:
+        detail = state.detail
+    details = diagnosis(resource, events_by_namespace).splitlines()
+    message = f"{where} is {'not ready' if failed else 'still rolling out'}: {detail}"
+    return Check(
+        Status.FAIL if failed else Status.WARN,
+        SUBJECT,
+        "\n        ".join([message, *details]),
+        f"kubectl describe materialize -n {instance.namespace} {instance.name}; "
+        f"kubectl logs -n {OPERATOR_NAMESPACE} -l app.kubernetes.io/name=materialize-operator --tail=200 "
+        "(docs/doctor.md, 'An instance that is not ready')",
+    )
+
+
 def check_kubernetes(
     kubeconfig: str | None,
     context: str | None,
@@ -118,6 +174,7 @@ def check_kubernetes(
     cert_manager_install: bool,
     timeout: float,
     factory: ClientFactory = KubeClient.from_kubeconfig,
+    instances: Sequence[InstanceRef] = (),
 ) -> Iterator[Check]:
     if kubeconfig is None:
         yield Check(
@@ -150,6 +207,8 @@ def check_kubernetes(
         yield _guarded(lambda: check_default_storage_class(client.storage_classes()), "list StorageClasses")
         yield _guarded(lambda: check_swap_nodes(client.nodes(), swap_enabled), "list nodes")
         yield _cert_manager(client, cert_manager_install)
+        for instance in instances:
+            yield _guarded(lambda instance=instance: _instance(client, instance), f"read instance {instance.name}")
     finally:
         client.close()
 
@@ -164,6 +223,19 @@ def _cert_manager(client: KubeClient, stack_installs: bool) -> Check:
     except (Urllib3Error, OSError):
         return Check(Status.FAIL, SUBJECT, "the API server stopped answering")
     return check_cert_manager(installed, stack_installs)
+
+
+def _instance(client: KubeClient, instance: InstanceRef) -> Check:
+    resource = client.materialize(instance.namespace, instance.name, instance.crd_version)
+    if resource is None:
+        return check_instance(instance, None)
+    found: list[tuple[str, Iterable[Any]]] = []
+    for namespace in (instance.namespace, OPERATOR_NAMESPACE):
+        try:
+            found.append((namespace, client.events(namespace)))
+        except ApiException as error:
+            found.append((f"{namespace} (events not readable: HTTP {error.status})", []))
+    return check_instance(instance, resource, found)
 
 
 def _guarded(check: Callable[[], Check], action: str) -> Check:
