@@ -15,7 +15,7 @@ cluster and replica names may hold quotes, spaces or upper case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, LiteralString, Protocol
 
 import psycopg
 from psycopg import sql
@@ -114,7 +114,7 @@ def records(rows: list[tuple[Any, ...]]) -> list[ReplicaRecord]:
 
 
 def create_replica_statement(spec: ReplicaSpec) -> sql.Composed:
-    options = [sql.SQL("SIZE {}").format(sql.Literal(spec.size))]
+    options: list[sql.Composable] = [sql.SQL("SIZE {}").format(sql.Literal(spec.size))]
     if spec.internal:
         options.append(sql.SQL("INTERNAL"))
     if spec.billed_as is not None:
@@ -142,7 +142,9 @@ def rename_replica_statement(cluster: str, name: str, to_name: str) -> sql.Compo
     )
 
 
-def read_ledger_facts(conn: psycopg.Connection[Any], facts_query: sql.Composable, rbac_query: str) -> LedgerFacts:
+def read_ledger_facts(
+    conn: psycopg.Connection[Any], facts_query: sql.SQL | sql.Composed, rbac_query: LiteralString
+) -> LedgerFacts:
     """The ledger's owners and grants from `facts_query`, and whether RBAC checks are on from `rbac_query`."""
     row = conn.execute(facts_query).fetchone()
     rbac = conn.execute(rbac_query).fetchone()

@@ -166,7 +166,8 @@ def _connection_problems(connection: ConnectionSettings, secret: bool) -> list[s
             parts = conninfo_to_dict(connection.url.get_secret_value())
         except psycopg.ProgrammingError:
             return [f"{key}.url: (secret, not shown) is not a postgres:// URL or connection string"]
-        refused = user_problem(parts.get("user"))
+        user = parts.get("user")
+        refused = user_problem(None if user is None else str(user))
         if refused:
             problems.append(f"{key}.url: {refused}")
         if parts.get("password") and not secret:

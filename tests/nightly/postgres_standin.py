@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from tests.support.net import LOOPBACK
+from tools.nightly.probe import Statement
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,10 @@ class PostgresStandIn:
     refresh: bool = True
     name: str = "postgresql-stand-in"
 
-    def session_setup(self) -> Sequence[sql.Composable]:
+    def session_setup(self) -> Sequence[Statement]:
         return []
 
-    def after_insert(self, view: sql.Identifier) -> Sequence[sql.Composable]:
+    def after_insert(self, view: sql.Identifier) -> Sequence[Statement]:
         return [sql.SQL("REFRESH MATERIALIZED VIEW {}").format(view)] if self.refresh else []
 
 
@@ -39,10 +40,10 @@ class HangingStandIn:
 
     name: str = "postgresql-hanging"
 
-    def session_setup(self) -> Sequence[sql.Composable]:
+    def session_setup(self) -> Sequence[Statement]:
         return []
 
-    def after_insert(self, view: sql.Identifier) -> Sequence[sql.Composable]:
+    def after_insert(self, view: sql.Identifier) -> Sequence[Statement]:
         return [sql.SQL("SELECT pg_sleep(60)")]
 
 

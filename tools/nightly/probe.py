@@ -47,12 +47,17 @@ class ProbeTimings:
     cleanup_deadline: float = 30.0
 
 
+# What psycopg executes: composed SQL (never a plain str built at run time).
+Statement = sql.SQL | sql.Composed
+
+
 class Dialect(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
-    def session_setup(self) -> Sequence[sql.Composable]: ...
+    def session_setup(self) -> Sequence[Statement]: ...
 
-    def after_insert(self, view: sql.Identifier) -> Sequence[sql.Composable]: ...
+    def after_insert(self, view: sql.Identifier) -> Sequence[Statement]: ...
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,10 @@ class MaterializeDialect:
     cluster: str = "quickstart"
     name: str = "materialize"
 
-    def session_setup(self) -> Sequence[sql.Composable]:
+    def session_setup(self) -> Sequence[Statement]:
         return [sql.SQL("SET cluster = {}").format(sql.Literal(self.cluster))]
 
-    def after_insert(self, view: sql.Identifier) -> Sequence[sql.Composable]:
+    def after_insert(self, view: sql.Identifier) -> Sequence[Statement]:
         # Nothing: Materialize maintains the view incrementally; reading it is the test.
         return []
 

@@ -82,10 +82,14 @@ def materialize_reader(api_client: Any, namespace: str, name: str, version: str)
 
     def read() -> Mapping[str, Any] | None:
         try:
-            return custom.get_namespaced_custom_object(GROUP, version, namespace, PLURAL, name)
+            found = custom.get_namespaced_custom_object(GROUP, version, namespace, PLURAL, name)
         except ApiException as error:
             if error.status == 404:
                 return None
             raise
+        # The generated client types the body loosely; a custom object is a JSON object.
+        if not isinstance(found, Mapping):
+            raise TypeError(f"{namespace}/{name}: the API answered {type(found).__name__}, not an object")
+        return found
 
     return read

@@ -72,7 +72,7 @@ def run_support_check(
         provider.catalog.drop(conn, CLUSTER, props["name"])
     created = provider.create(props)
     try:
-        seen = provider.read(created.id, props).outs
+        seen = provider.read(created.id, props).outs or {}
         expected = {"size": SIZE, "billedAs": BILLED_AS, "internal": True, "expiresAt": props["expiresAt"]}
         wrong = {key: seen.get(key) for key, value in expected.items() if seen.get(key) != value}
         if wrong:
@@ -86,7 +86,7 @@ def run_support_check(
             raise SupportCheckError(
                 f"reconcile at the expiry did not drop {qualified} (dropped: {dropped}, failed: {failed})"
             )
-        if provider.read(created.id, props).outs.get("drift") is None:
+        if (provider.read(created.id, props).outs or {}).get("drift") is None:
             raise SupportCheckError(f"{qualified} still reads back as present after reconcile dropped it")
     finally:
         provider.delete(created.id, props)

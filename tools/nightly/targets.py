@@ -63,7 +63,7 @@ def _kube_contexts(path: Path) -> set[str]:
         document = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError):
         return set()
-    return {entry.get("name") for entry in document.get("contexts") or [] if isinstance(entry, dict)}
+    return {entry["name"] for entry in document.get("contexts") or [] if isinstance(entry, dict) and entry.get("name")}
 
 
 # Every target needs these.

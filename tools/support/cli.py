@@ -41,7 +41,7 @@ StackConfigReader = Callable[[str], Mapping[str, Any]]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.support", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.support", description=(__doc__ or "").split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser(
         "list", help="every internal replica and what the ledger records: size, billed-as size, set, expiry"
@@ -125,9 +125,9 @@ def _name_and_id(entry: LedgerEntry | None, replica: ReplicaRecord | None) -> tu
 
 def listing(records: list[ReplicaRecord], entries: list[LedgerEntry], now: datetime.datetime) -> list[str]:
     """Every internal replica and every ledger entry: the catalog's view beside the ledger's."""
-    header = ("replica", "id", "size", "billed as (audit log)", "billed as (ledger)", "set", "expires", "ticket",
-              "status")  # fmt: skip
-    rows = [header]
+    header: tuple[str, ...] = ("replica", "id", "size", "billed as (audit log)", "billed as (ledger)", "set",
+                               "expires", "ticket", "status")  # fmt: skip
+    rows: list[tuple[str, ...]] = [header]
     pairs: list[tuple[LedgerEntry | None, ReplicaRecord | None]] = list(matched(entries, records))
     recorded = {e.replica_id for e in entries}
     pairs += [(None, r) for r in records if r.internal and r.id not in recorded]
