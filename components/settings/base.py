@@ -81,7 +81,7 @@ class StrictModel(BaseModel):
 # connects from them, so an API allowlist of one locks pulumi out of the
 # cluster it is building (every Kubernetes call times out after the cluster is made).
 DOCUMENTATION_RANGES = tuple(
-    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    ipaddress.IPv4Network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 )
 
 

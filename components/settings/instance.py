@@ -26,7 +26,11 @@ class Resources(StrictModel):
     limits: dict[Literal["cpu", "memory"], Quantity] = Field(default_factory=dict)
 
     def to_kubernetes(self) -> dict[str, dict[str, str]]:
-        return {kind: dict(values) for kind, values in (("requests", self.requests), ("limits", self.limits)) if values}
+        return {
+            kind: {str(name): quantity for name, quantity in values.items()}
+            for kind, values in (("requests", self.requests), ("limits", self.limits))
+            if values
+        }
 
 
 class Exposure(StrictModel):
