@@ -49,6 +49,7 @@ from components.targets.aws.metadata_database import AwsMetadataDatabase, Metada
 from components.targets.aws.network import Network, NetworkArgs
 from components.targets.aws.node_group import NodeGroup, NodeGroupArgs
 from components.targets.aws.pins import DISK_SETUP_IMAGE
+from components.targets.aws.regions import region_problem
 from components.targets.disk_setup import SWAP_NODE_LABELS
 from components.targets.prepared_stores import PreparedMetadataStore
 
@@ -385,6 +386,9 @@ def _refuse_unusable(settings: Settings) -> None:
     """Checks that need more than the aws settings alone, before anything is registered."""
     aws_settings = settings.aws
     problems: list[str] = []
+    unknown_region = region_problem(settings.region or "")
+    if unknown_region:
+        problems.append(unknown_region)
     if aws_settings.api_public_access and not aws_settings.api_allowed_cidrs:
         problems.append(
             "materialize:aws.apiAllowedCidrs: the public EKS API endpoint needs an explicit allowlist (the "

@@ -15,8 +15,10 @@ import pytest
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
 from components.targets.aws.pins import DISK_SETUP_IMAGE
+from components.targets.aws.regions import known_regions, region_problem
 from components.versions import OPERATOR_CHART_NAME
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
+from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import Evaluation, evaluate, named, paths_holding
 from tests.targets.aws.stack import (
     ACCESS_ENTRY,
@@ -739,3 +741,22 @@ def test_evaluating_the_aws_stack_loads_no_other_cloud_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("region", "hint"), [("us-est-1", "did you mean us-west-1 or us-east-1"), ("mars-north-1", "known: af-south-1")]
+)
+def test_an_unknown_region_is_refused_offline_before_anything_is_registered(region: str, hint: str) -> None:
+    monitor = RecordingMonitor(RealisticMocks())
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(aws_stack(region=region), monitor=monitor)
+    # Only the upgrade guard's read of the deployed state comes first; no resource, not even the component.
+    assert [r.type for r in monitor.registered if not r.read] == []
+    message = str(raised.value)
+    assert f"materialize:region: {region!r} is not an AWS region" in message and hint in message
+
+
+def test_the_region_list_is_the_providers_own() -> None:
+    # pulumi_aws/_enums.py `class Region`: the regions the pinned provider can target.
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= known_regions()
+    assert region_problem("us-east-1") is None
