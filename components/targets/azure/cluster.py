@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure
+import pulumi_azure_native.containerservice as cs
 import pulumi_kubernetes as k8s
 
 from components.settings import AzureSettings, Placement, Toleration
@@ -32,11 +33,10 @@ MATERIALIZE_TAINT = Toleration(
     key="materialize.cloud/workload", operator="Equal", value="materialize-instance", effect="NoSchedule"
 )
 # Exactly the Materialize pool's nodes, whatever placement settings give Materialize's pods.
+# (Pydantic models take their aliases as keywords, which is what type checkers see.)
 MATERIALIZE_POOL_PLACEMENT = Placement(
-    node_selector={**MATERIALIZE_NODE_LABELS, **SWAP_NODE_LABELS}, tolerations=[MATERIALIZE_TAINT]
+    nodeSelector={**MATERIALIZE_NODE_LABELS, **SWAP_NODE_LABELS}, tolerations=[MATERIALIZE_TAINT]
 )
-# Node pools surge by a tenth of their size during upgrades, as AKS recommends for production.
-_UPGRADE = {"max_surge": "10%"}
 # Managed OS disks on every pool. Left unset, AKS picks an ephemeral OS disk
 # whenever the size has local storage to hold it (agent pool `osDiskType`,
 # pulumi_azure_native 3.29.0 containerservice/agent_pool.py), and on v6 sizes
@@ -110,52 +110,58 @@ class AksCluster(pulumi.ComponentResource):
             location=home.location,
             dns_prefix=self.cluster_name,
             kubernetes_version=settings.kubernetes_version,
-            sku={"name": "Base", "tier": "Standard"},
-            identity={"type": "UserAssigned", "user_assigned_identities": [identity.id]},
+            sku=cs.ManagedClusterSKUArgs(name="Base", tier="Standard"),
+            identity=cs.ManagedClusterIdentityArgs(
+                type=cs.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
+            ),
             enable_rbac=True,
-            aad_profile={
-                "managed": True,
-                "enable_azure_rbac": settings.entra_id_rbac,
-                "admin_group_object_ids": [str(group) for group in settings.admin_group_object_ids],
-                "tenant_id": args.tenant_id,
-            },
+            aad_profile=cs.ManagedClusterAADProfileArgs(
+                managed=True,
+                enable_azure_rbac=settings.entra_id_rbac,
+                admin_group_object_ids=[str(group) for group in settings.admin_group_object_ids],
+                tenant_id=args.tenant_id,
+            ),
             disable_local_accounts=settings.entra_id_rbac,
-            oidc_issuer_profile={"enabled": True},
-            security_profile={"workload_identity": {"enabled": True}},
-            network_profile={
-                "network_plugin": "azure",
-                "network_plugin_mode": "overlay",
-                "network_dataplane": "cilium",
-                "network_policy": "cilium",
-                "pod_cidr": settings.pod_cidr,
-                "service_cidr": settings.service_cidr,
-                "dns_service_ip": _dns_service_ip(settings.service_cidr),
-                "load_balancer_sku": "standard",
-                "outbound_type": "userAssignedNATGateway",
-            },
+            oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=cs.ManagedClusterSecurityProfileArgs(
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True)
+            ),
+            network_profile=cs.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                network_dataplane="cilium",
+                network_policy="cilium",
+                pod_cidr=settings.pod_cidr,
+                service_cidr=settings.service_cidr,
+                dns_service_ip=_dns_service_ip(settings.service_cidr),
+                load_balancer_sku="standard",
+                outbound_type="userAssignedNATGateway",
+            ),
             api_server_access_profile=_api_server_access(settings, args.egress_ip),
             # The minor version stays where settings put it; patches and node images follow.
-            auto_upgrade_profile={"upgrade_channel": "patch", "node_os_upgrade_channel": "NodeImage"},
+            auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+            ),
             agent_pool_profiles=[
-                {
-                    "name": SYSTEM_POOL,
-                    "mode": "System",
-                    "type": "VirtualMachineScaleSets",
-                    "os_type": "Linux",
-                    "os_sku": "Ubuntu",
-                    "vm_size": settings.system_vm_size,
-                    "os_disk_type": OS_DISK_TYPE,
-                    "os_disk_size_gb": settings.os_disk_size_gb,
-                    "orchestrator_version": settings.kubernetes_version,
-                    "enable_auto_scaling": True,
-                    "count": settings.system_min_nodes,
-                    "min_count": settings.system_min_nodes,
-                    "max_count": settings.system_max_nodes,
-                    "vnet_subnet_id": args.aks_subnet_id,
-                    "node_labels": SYSTEM_NODE_LABELS,
-                    "upgrade_settings": _UPGRADE,
-                    "tags": home.tagged(),
-                }
+                cs.ManagedClusterAgentPoolProfileArgs(
+                    name=SYSTEM_POOL,
+                    mode="System",
+                    type="VirtualMachineScaleSets",
+                    os_type="Linux",
+                    os_sku="Ubuntu",
+                    vm_size=settings.system_vm_size,
+                    os_disk_type=OS_DISK_TYPE,
+                    os_disk_size_gb=settings.os_disk_size_gb,
+                    orchestrator_version=settings.kubernetes_version,
+                    enable_auto_scaling=True,
+                    count=settings.system_min_nodes,
+                    min_count=settings.system_min_nodes,
+                    max_count=settings.system_max_nodes,
+                    vnet_subnet_id=args.aks_subnet_id,
+                    node_labels=SYSTEM_NODE_LABELS,
+                    upgrade_settings=_upgrade(),
+                    tags=home.tagged(),
+                )
             ],
             tags=home.tagged(),
             opts=pulumi.ResourceOptions(
@@ -192,7 +198,7 @@ class AksCluster(pulumi.ComponentResource):
             # AKS keeps pool taints on every node and forbids removing them, so
             # this is the only taint: Materialize's pods tolerate it, others stay off.
             node_taints=[f"{MATERIALIZE_TAINT.key}={MATERIALIZE_TAINT.value}:{MATERIALIZE_TAINT.effect}"],
-            upgrade_settings=_UPGRADE,
+            upgrade_settings=_upgrade(),
             tags=home.tagged(),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -288,13 +294,20 @@ def _dns_service_ip(service_cidr: str) -> str:
     return str(ipaddress.ip_network(service_cidr)[10])
 
 
+def _upgrade() -> cs.AgentPoolUpgradeSettingsArgs:
+    # Node pools surge by a tenth of their size during upgrades, as AKS recommends for production.
+    return cs.AgentPoolUpgradeSettingsArgs(max_surge="10%")
+
+
 def _api_server_access(
     settings: AzureSettings, egress_ip: pulumi.Output[str] | None
-) -> pulumi.Input[dict[str, object]] | None:
+) -> pulumi.Input[cs.ManagedClusterAPIServerAccessProfileArgs] | None:
     allowed = list(settings.api_server_authorized_ranges)
     if not allowed:
         return None
     if egress_ip is None:
-        return {"authorized_ip_ranges": allowed}
+        return cs.ManagedClusterAPIServerAccessProfileArgs(authorized_ip_ranges=allowed)
     # Pods reach the API server's public address through the NAT gateway.
-    return egress_ip.apply(lambda ip: {"authorized_ip_ranges": [*allowed, f"{ip}/32"]})
+    return egress_ip.apply(
+        lambda ip: cs.ManagedClusterAPIServerAccessProfileArgs(authorized_ip_ranges=[*allowed, f"{ip}/32"])
+    )

@@ -148,40 +148,40 @@ class Network(pulumi.ComponentResource):
         self.egress_ip = egress.ip_address.apply(lambda ip: ip or "")
 
 
-def _postgres_rules(settings: AzureSettings) -> list[dict[str, object]]:
+def _postgres_rules(settings: AzureSettings) -> list[azure.network.SecurityRuleArgs]:
     """Only the AKS nodes reach Postgres; the server's own subnet keeps talking to itself (HA replication)."""
     return [
-        {
-            "name": "allow-aks-postgres",
-            "priority": 100,
-            "direction": "Inbound",
-            "access": "Allow",
-            "protocol": "Tcp",
-            "source_address_prefix": settings.aks_subnet_cidr,
-            "source_port_range": "*",
-            "destination_address_prefix": settings.postgres_subnet_cidr,
-            "destination_port_ranges": POSTGRES_PORTS,
-        },
-        {
-            "name": "allow-postgres-subnet",
-            "priority": 110,
-            "direction": "Inbound",
-            "access": "Allow",
-            "protocol": "*",
-            "source_address_prefix": settings.postgres_subnet_cidr,
-            "source_port_range": "*",
-            "destination_address_prefix": settings.postgres_subnet_cidr,
-            "destination_port_range": "*",
-        },
-        {
-            "name": "deny-other-vnet-inbound",
-            "priority": 4000,
-            "direction": "Inbound",
-            "access": "Deny",
-            "protocol": "*",
-            "source_address_prefix": "VirtualNetwork",
-            "source_port_range": "*",
-            "destination_address_prefix": "*",
-            "destination_port_range": "*",
-        },
+        azure.network.SecurityRuleArgs(
+            name="allow-aks-postgres",
+            priority=100,
+            direction="Inbound",
+            access="Allow",
+            protocol="Tcp",
+            source_address_prefix=settings.aks_subnet_cidr,
+            source_port_range="*",
+            destination_address_prefix=settings.postgres_subnet_cidr,
+            destination_port_ranges=POSTGRES_PORTS,
+        ),
+        azure.network.SecurityRuleArgs(
+            name="allow-postgres-subnet",
+            priority=110,
+            direction="Inbound",
+            access="Allow",
+            protocol="*",
+            source_address_prefix=settings.postgres_subnet_cidr,
+            source_port_range="*",
+            destination_address_prefix=settings.postgres_subnet_cidr,
+            destination_port_range="*",
+        ),
+        azure.network.SecurityRuleArgs(
+            name="deny-other-vnet-inbound",
+            priority=4000,
+            direction="Inbound",
+            access="Deny",
+            protocol="*",
+            source_address_prefix="VirtualNetwork",
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_range="*",
+        ),
     ]

@@ -47,7 +47,7 @@ class BlobStorage(pulumi.ComponentResource):
             location=home.location,
             # Premium block blobs: persist's many small, latency-bound writes.
             kind="BlockBlobStorage",
-            sku={"name": f"Premium_{settings.storage_replication}"},
+            sku=azure.storage.SkuArgs(name=f"Premium_{settings.storage_replication}"),
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
@@ -58,12 +58,16 @@ class BlobStorage(pulumi.ComponentResource):
             # Reachable over the public endpoint, but its firewall admits the
             # AKS subnet's service endpoint and nothing else.
             public_network_access="Enabled",
-            network_rule_set={
-                "default_action": "Deny",
-                "bypass": "None",
-                "virtual_network_rules": [{"virtual_network_resource_id": args.aks_subnet_id, "action": "Allow"}],
-                "ip_rules": [],
-            },
+            network_rule_set=azure.storage.NetworkRuleSetArgs(
+                default_action=azure.storage.DefaultAction.DENY,
+                bypass="None",
+                virtual_network_rules=[
+                    azure.storage.VirtualNetworkRuleArgs(
+                        virtual_network_resource_id=args.aks_subnet_id, action=azure.storage.Action.ALLOW
+                    )
+                ],
+                ip_rules=[],
+            ),
             tags=home.tagged(),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

@@ -154,14 +154,14 @@ class AzureTarget(pulumi.ComponentResource):
         }
 
         materialize_nodes = settings.node_placement.materialize or Placement(
-            node_selector=dict(MATERIALIZE_NODE_LABELS), tolerations=[MATERIALIZE_TAINT]
+            nodeSelector=dict(MATERIALIZE_NODE_LABELS), tolerations=[MATERIALIZE_TAINT]
         )
         platform = Platform(
             provider=cluster.provider,
             cloud_provider="azure",
             region=location,
             materialize_nodes=materialize_nodes,
-            system_nodes=settings.node_placement.system or Placement(node_selector=dict(SYSTEM_NODE_LABELS)),
+            system_nodes=settings.node_placement.system or Placement(nodeSelector=dict(SYSTEM_NODE_LABELS)),
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL["azure"],
             public_load_balancer_annotations=PUBLIC["azure"],
