@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import shutil
 import uuid
@@ -23,6 +24,7 @@ from tests.targets.azure.stack import (
     DATABASE,
     K8S_PROVIDER,
     LOCK,
+    NSG,
     POOL,
     ROLE,
     SERVER,
@@ -216,3 +218,64 @@ def test_locks_follow_protect_data_unless_set_on_their_own() -> None:
     assert no_locks.one(SERVER).protect  # Pulumi's own protection stays
     locked_throwaway = evaluate({**with_azure(deleteLocks=True), "protectData": False})
     assert len(locked_throwaway.of_type(LOCK)) == 2
+
+
+# The host's virtual IP: the source of Azure's platform probes, and part of
+# both service tags (MicrosoftDocs/azure-docs articles/virtual-network/
+# service-tags-overview.md@0006b738: AzureLoadBalancer "translates to the
+# virtual IP address of the host (168.63.129.16)", VirtualNetwork includes
+# "the virtual IP address of the host").
+HOST_VIP = "168.63.129.16"
+# The NSG rules Azure adds to every group (learn.microsoft.com/azure/
+# virtual-network/network-security-groups-overview, default security rules).
+DEFAULT_INBOUND = [
+    {"name": "AllowVnetInBound", "priority": 65000, "access": "Allow", "sourceAddressPrefix": "VirtualNetwork"},
+    {
+        "name": "AllowAzureLoadBalancerInBound",
+        "priority": 65001,
+        "access": "Allow",
+        "sourceAddressPrefix": "AzureLoadBalancer",
+    },
+    {"name": "DenyAllInBound", "priority": 65500, "access": "Deny", "sourceAddressPrefix": "*"},
+]
+
+
+def _source_matches(prefix: str, source: str, vnet: str) -> bool:
+    address = ipaddress.ip_address(source)
+    if prefix == "*":
+        return True
+    if prefix == "AzureLoadBalancer":
+        return source == HOST_VIP
+    if prefix == "VirtualNetwork":
+        return address in ipaddress.ip_network(vnet) or source == HOST_VIP
+    return address in ipaddress.ip_network(prefix)
+
+
+def _port_matches(rule: dict[str, object], port: int) -> bool:
+    listed = rule.get("destinationPortRanges")
+    ranges = (
+        [str(value) for value in listed] if isinstance(listed, list) else [str(rule.get("destinationPortRange", "*"))]
+    )
+    return "*" in ranges or str(port) in ranges
+
+
+def _nsg_admits(rules: list[dict[str, object]], source: str, port: int, vnet: str) -> str:
+    """The first matching inbound rule by priority, as an NSG evaluates them; its name and access."""
+    inbound = [rule for rule in rules if rule.get("direction", "Inbound") == "Inbound"] + DEFAULT_INBOUND
+    for rule in sorted(inbound, key=lambda rule: int(str(rule["priority"]))):
+        if _source_matches(str(rule["sourceAddressPrefix"]), source, vnet) and _port_matches(rule, port):
+            return f"{rule['access']}:{rule['name']}"
+    raise AssertionError("DenyAllInBound always matches")
+
+
+def test_postgres_subnet_admits_azure_platform_probes_and_the_aks_nodes_only(stack: Evaluation) -> None:
+    rules = stack.one(NSG).inputs["securityRules"]
+    vnet = "10.1.0.0/16"
+    # Without its own allow, the VirtualNetwork deny would take the probe first.
+    assert _nsg_admits(rules, HOST_VIP, 5432, vnet) == "Allow:allow-azure-load-balancer"
+    assert _nsg_admits(rules, "10.1.0.7", 5432, vnet) == "Allow:allow-aks-postgres"
+    assert _nsg_admits(rules, "10.1.0.7", 22, vnet).startswith("Deny:")
+    # Another subnet of the VNet (or a peered one) is refused, as before.
+    assert _nsg_admits(rules, "10.1.32.9", 5432, vnet) == "Deny:deny-other-vnet-inbound"
+    without = [rule for rule in rules if rule["name"] != "allow-azure-load-balancer"]
+    assert _nsg_admits(without, HOST_VIP, 5432, vnet) == "Deny:deny-other-vnet-inbound"
