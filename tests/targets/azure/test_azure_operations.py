@@ -25,6 +25,7 @@ from tests.targets.azure.stack import (
     CI_PRINCIPAL,
     CLUSTER,
     CONFIGURATION,
+    DAEMON_SET,
     DATABASE,
     K8S_PROVIDER,
     LOCK,
@@ -401,3 +402,17 @@ def test_encryption_at_host_is_off_unless_asked_for_and_then_on_every_pool(stack
     encrypted = evaluate(with_azure(encryptionAtHost=True))
     [system] = encrypted.one(CLUSTER).inputs["agentPoolProfiles"]
     assert system["enableEncryptionAtHost"] is True and encrypted.one(POOL).inputs["enableEncryptionAtHost"] is True
+
+
+def test_in_cluster_workloads_of_the_target_are_bounded_and_tokenless(stack: Evaluation) -> None:
+    # Issue 17 item 8. The azure target creates no workload of its own under
+    # components/targets/azure/; its one in-cluster workload is the shared
+    # disk setup, which on AKS calls no API (there is no startup taint to lift).
+    workloads = stack.of_type(DAEMON_SET) + stack.of_type("kubernetes:batch/v1:Job")
+    assert len(workloads) == 1 and workloads[0].name.startswith("azure-disk-setup")
+    for workload in workloads:
+        pod = workload.inputs["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            resources = container["resources"]
+            assert resources["limits"]["memory"] and resources["requests"]["cpu"], container["name"]
