@@ -232,15 +232,23 @@ class AksCluster(pulumi.ComponentResource):
             ),
         )
         self.ready = [self.materialize_pool]
-        # After the pool: AKS refuses a second write to the cluster while one runs.
-        maintenance_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.materialize_pool])
-        self.maintenance = [
-            _maintenance(f"{name}-{config}", config, window, self.cluster.name, home, maintenance_opts)
-            for config, window in (
-                (KUBERNETES_UPGRADE_SCHEDULE, settings.kubernetes_upgrade_window),
-                (NODE_OS_UPGRADE_SCHEDULE, settings.node_os_upgrade_window),
+        # One after another, and after the pool: writes to the same cluster
+        # are not left to run side by side while AKS may still be busy with it.
+        self.maintenance = []
+        previous: pulumi.Resource = self.materialize_pool
+        for config, window in (
+            (KUBERNETES_UPGRADE_SCHEDULE, settings.kubernetes_upgrade_window),
+            (NODE_OS_UPGRADE_SCHEDULE, settings.node_os_upgrade_window),
+        ):
+            previous = _maintenance(
+                f"{name}-{config}",
+                config,
+                window,
+                self.cluster.name,
+                home,
+                pulumi.ResourceOptions(parent=self, depends_on=[previous]),
             )
-        ]
+            self.maintenance.append(previous)
 
         api_access = _cluster_admins(name, home, settings, self.cluster.id, args.deployer_object_id, child)
         self.ready += api_access

@@ -357,12 +357,13 @@ def test_auto_upgrades_wait_for_weekly_maintenance_windows(stack: Evaluation) ->
     assert cluster.inputs["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
     for config in configs.values():
         assert config.options["propertyDependencies"]["resourceName"] == [cluster.urn]
-        # One write to the cluster at a time.
-        assert pool.urn in config.dependencies
+        # After the pool, one at a time.
+        assert pool.urn in config.dependencies or configs["aksManagedAutoUpgradeSchedule"].urn in config.dependencies
         window = config.inputs["maintenanceWindow"]
         assert 4 <= window["durationHours"] <= 24 and window["utcOffset"] == "+00:00"
         assert window["schedule"]["weekly"]["intervalWeeks"] == 1
         assert config.options["ignoreChanges"] == ["maintenanceWindow.startDate"]
+    assert configs["aksManagedAutoUpgradeSchedule"].urn in configs["aksManagedNodeOSUpgradeSchedule"].dependencies
     kubernetes = configs["aksManagedAutoUpgradeSchedule"].inputs["maintenanceWindow"]
     assert (kubernetes["schedule"]["weekly"]["dayOfWeek"], kubernetes["startTime"]) == ("Sunday", "01:00")
     node_os = configs["aksManagedNodeOSUpgradeSchedule"].inputs["maintenanceWindow"]
