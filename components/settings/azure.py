@@ -23,6 +23,29 @@ class ClusterAdmin(StrictModel):
     type: Literal["User", "Group", "ServicePrincipal"] = Field(description="User, Group or ServicePrincipal.")
 
 
+WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class MaintenanceWindow(StrictModel):
+    """A weekly AKS planned-maintenance window (Microsoft.ContainerService maintenanceConfigurations)."""
+
+    day_of_week: WeekDay = Field(alias="dayOfWeek", description="The day the window starts.")
+    start_time: str = Field(
+        alias="startTime", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, in utcOffset's time."
+    )
+    # AKS takes 4 to 24 hours and wants at least 4 for auto-upgrades
+    # (learn.microsoft.com/azure/aks/planned-maintenance; pulumi_azure_native
+    # 3.29.0 containerservice MaintenanceWindowArgs.duration_hours).
+    duration_hours: int = Field(default=6, ge=4, le=24, alias="durationHours", description="4 to 24 hours.")
+    utc_offset: str = Field(
+        default="+00:00",
+        alias="utcOffset",
+        pattern=r"^[+-](0[0-9]|1[0-4]):[0-5][0-9]$",
+        description="Time zone of startTime, +HH:MM or -HH:MM.",
+    )
+    interval_weeks: int = Field(default=1, ge=1, alias="intervalWeeks", description="Every this many weeks.")
+
+
 class AzureSettings(StrictModel):
     """The azure target: one resource group with a VNet, AKS, Flexible Server and Blob storage."""
 
@@ -163,8 +186,32 @@ class AzureSettings(StrictModel):
         alias="postgresHighAvailability",
         description="Zone-redundant standby server (not with Burstable sizes).",
     )
-    storage_replication: Literal["LRS", "ZRS"] = Field(
-        default="LRS", alias="storageReplication", description="Premium Blob storage replication: LRS or ZRS."
+    storage_replication: Literal["LRS", "ZRS"] | None = Field(
+        default=None,
+        alias="storageReplication",
+        description="Premium Blob storage replication, LRS or ZRS; default: ZRS where the region offers it.",
+    )
+    zones: list[Literal["1", "2", "3"]] | None = Field(
+        default=None,
+        alias="zones",
+        description="Availability zones of both node pools ([] for none); default: all three in regions with zones. "
+        "Set at a pool's creation.",
+    )
+    encryption_at_host: bool = Field(
+        default=False,
+        alias="encryptionAtHost",
+        description="Host-based encryption of every node's disks and caches (needs the subscription feature "
+        "Microsoft.Compute/EncryptionAtHost); set at a pool's creation.",
+    )
+    kubernetes_upgrade_window: MaintenanceWindow = Field(
+        default_factory=lambda: MaintenanceWindow(dayOfWeek="Sunday", startTime="01:00"),
+        alias="kubernetesUpgradeWindow",
+        description="When AKS may apply Kubernetes patch upgrades (aksManagedAutoUpgradeSchedule).",
+    )
+    node_os_upgrade_window: MaintenanceWindow = Field(
+        default_factory=lambda: MaintenanceWindow(dayOfWeek="Saturday", startTime="01:00"),
+        alias="nodeOsUpgradeWindow",
+        description="When AKS may reimage nodes with a new node image (aksManagedNodeOSUpgradeSchedule).",
     )
 
     @property
@@ -186,6 +233,8 @@ class AzureSettings(StrictModel):
                 "azure.existingAksSubnetId, azure.existingPostgresSubnetId and azure.existingPostgresDnsZoneId: "
                 "an existing VNet needs all three (or none, for a new VNet)"
             )
+        if self.zones is not None and len(set(self.zones)) != len(self.zones):
+            raise ValueError(f"azure.zones: {self.zones} names a zone twice; list each of 1, 2 and 3 at most once")
         for index, block in enumerate(self.api_server_authorized_ranges):
             if documentation_range(block) is not None:
                 raise ValueError(

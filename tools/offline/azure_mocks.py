@@ -162,6 +162,14 @@ def _agent_pool(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     )
 
 
+def _maintenance_configuration(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    state = _arm(args, "configName", "Microsoft.ContainerService/managedClusters/maintenanceConfigurations", {})
+    window = dict(state.get("maintenanceWindow") or {})
+    # Without a start date AKS takes the day the window was created.
+    window.setdefault("startDate", "2026-10-20")
+    return {**state, "maintenanceWindow": window}
+
+
 def _server(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     name = args.inputs["serverName"]
     # Azure picks the zones when the program names none (the SDK sends ''), the standby's in another zone.
@@ -272,6 +280,7 @@ OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = 
     ),
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
     "azure-native:containerservice:AgentPool": _agent_pool,
+    "azure-native:containerservice:MaintenanceConfiguration": _maintenance_configuration,
     "azure-native:dbforpostgresql:Server": _server,
     "azure-native:dbforpostgresql:Database": lambda a: _arm(
         a, "databaseName", "Microsoft.DBforPostgreSQL/flexibleServers/databases", {}

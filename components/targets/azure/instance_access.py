@@ -51,7 +51,7 @@ class InstanceBlobAccess(pulumi.ComponentResource):
             container_name=container_name,
             account_name=storage.account_name,
             resource_group_name=home.resource_group,
-            public_access="None",
+            public_access=azure.storage.PublicAccess.NONE,
             opts=pulumi.ResourceOptions(parent=self, protect=storage.protect),
         )
         identity = azure.managedidentity.UserAssignedIdentity(

@@ -18,6 +18,9 @@ from components.targets.azure.home import Home
 
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
 POSTGRES_PORTS = ["5432", "6432"]
+# Azure's own platform traffic (health probes from the host's virtual IP), as an NSG service tag.
+AZURE_LOAD_BALANCER = "AzureLoadBalancer"
+DENY_PRIORITY = 4000
 
 
 @dataclass(frozen=True)
@@ -148,40 +151,61 @@ class Network(pulumi.ComponentResource):
         self.egress_ip = egress.ip_address.apply(lambda ip: ip or "")
 
 
-def _postgres_rules(settings: AzureSettings) -> list[dict[str, object]]:
-    """Only the AKS nodes reach Postgres; the server's own subnet keeps talking to itself (HA replication)."""
+def _postgres_rules(settings: AzureSettings) -> list[azure.network.SecurityRuleArgs]:
+    """Only the AKS nodes reach Postgres; the server's own subnet keeps talking to itself (HA replication).
+
+    The deny below names the `VirtualNetwork` tag, which also covers the
+    host's virtual IP 168.63.129.16 (MicrosoftDocs/azure-docs
+    articles/virtual-network/service-tags-overview.md@0006b738, the
+    VirtualNetwork row), and that address is where Azure's platform probes
+    and the `AzureLoadBalancer` tag come from. The default rule admitting
+    them, AllowAzureLoadBalancerInBound, sits at 65001, after the deny
+    (learn.microsoft.com/azure/virtual-network/network-security-groups-overview,
+    default security rules), so the program admits the tag itself first.
+    """
     return [
-        {
-            "name": "allow-aks-postgres",
-            "priority": 100,
-            "direction": "Inbound",
-            "access": "Allow",
-            "protocol": "Tcp",
-            "source_address_prefix": settings.aks_subnet_cidr,
-            "source_port_range": "*",
-            "destination_address_prefix": settings.postgres_subnet_cidr,
-            "destination_port_ranges": POSTGRES_PORTS,
-        },
-        {
-            "name": "allow-postgres-subnet",
-            "priority": 110,
-            "direction": "Inbound",
-            "access": "Allow",
-            "protocol": "*",
-            "source_address_prefix": settings.postgres_subnet_cidr,
-            "source_port_range": "*",
-            "destination_address_prefix": settings.postgres_subnet_cidr,
-            "destination_port_range": "*",
-        },
-        {
-            "name": "deny-other-vnet-inbound",
-            "priority": 4000,
-            "direction": "Inbound",
-            "access": "Deny",
-            "protocol": "*",
-            "source_address_prefix": "VirtualNetwork",
-            "source_port_range": "*",
-            "destination_address_prefix": "*",
-            "destination_port_range": "*",
-        },
+        azure.network.SecurityRuleArgs(
+            name="allow-aks-postgres",
+            priority=100,
+            direction="Inbound",
+            access="Allow",
+            protocol="Tcp",
+            source_address_prefix=settings.aks_subnet_cidr,
+            source_port_range="*",
+            destination_address_prefix=settings.postgres_subnet_cidr,
+            destination_port_ranges=POSTGRES_PORTS,
+        ),
+        azure.network.SecurityRuleArgs(
+            name="allow-postgres-subnet",
+            priority=110,
+            direction="Inbound",
+            access="Allow",
+            protocol="*",
+            source_address_prefix=settings.postgres_subnet_cidr,
+            source_port_range="*",
+            destination_address_prefix=settings.postgres_subnet_cidr,
+            destination_port_range="*",
+        ),
+        azure.network.SecurityRuleArgs(
+            name="allow-azure-load-balancer",
+            priority=DENY_PRIORITY - 100,
+            direction="Inbound",
+            access="Allow",
+            protocol="*",
+            source_address_prefix=AZURE_LOAD_BALANCER,
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_range="*",
+        ),
+        azure.network.SecurityRuleArgs(
+            name="deny-other-vnet-inbound",
+            priority=DENY_PRIORITY,
+            direction="Inbound",
+            access="Deny",
+            protocol="*",
+            source_address_prefix="VirtualNetwork",
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_range="*",
+        ),
     ]

@@ -8,11 +8,11 @@ of its own (see instance_access.py); the account holds nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_azure_native as azure
 
-from components.settings import AzureSettings
 from components.targets.azure.home import Home
 from components.targets.azure.names import unique_suffix
 from components.targets.azure.protection import delete_lock
@@ -21,9 +21,10 @@ from components.targets.azure.protection import delete_lock
 @dataclass(frozen=True)
 class StorageArgs:
     home: Home
-    settings: AzureSettings
     aks_subnet_id: pulumi.Input[str]
     protect: bool
+    # LRS or ZRS (regions.py decides the default).
+    replication: Literal["LRS", "ZRS"]
     # A CanNotDelete lock on the account.
     lock: bool
 
@@ -35,7 +36,7 @@ class BlobStorage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:azure:Storage", name, None, opts)
-        home, settings = args.home, args.settings
+        home = args.home
         self.protect = args.protect
         account_name = pulumi.Output.all(home.subscription_id, home.resource_group).apply(
             lambda parts: home.names.storage_account(unique_suffix(parts[0], parts[1], home.names.prefix))
@@ -47,7 +48,7 @@ class BlobStorage(pulumi.ComponentResource):
             location=home.location,
             # Premium block blobs: persist's many small, latency-bound writes.
             kind="BlockBlobStorage",
-            sku={"name": f"Premium_{settings.storage_replication}"},
+            sku=azure.storage.SkuArgs(name=f"Premium_{args.replication}"),
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
@@ -58,12 +59,16 @@ class BlobStorage(pulumi.ComponentResource):
             # Reachable over the public endpoint, but its firewall admits the
             # AKS subnet's service endpoint and nothing else.
             public_network_access="Enabled",
-            network_rule_set={
-                "default_action": "Deny",
-                "bypass": "None",
-                "virtual_network_rules": [{"virtual_network_resource_id": args.aks_subnet_id, "action": "Allow"}],
-                "ip_rules": [],
-            },
+            network_rule_set=azure.storage.NetworkRuleSetArgs(
+                default_action=azure.storage.DefaultAction.DENY,
+                bypass="None",
+                virtual_network_rules=[
+                    azure.storage.VirtualNetworkRuleArgs(
+                        virtual_network_resource_id=args.aks_subnet_id, action=azure.storage.Action.ALLOW
+                    )
+                ],
+                ip_rules=[],
+            ),
             tags=home.tagged(),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

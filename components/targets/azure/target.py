@@ -41,6 +41,7 @@ from components.targets.azure.kubeconfig import require_kubelogin
 from components.targets.azure.names import Names
 from components.targets.azure.network import Network, NetworkArgs
 from components.targets.azure.postgres import FlexiblePostgres, PostgresArgs
+from components.targets.azure.regions import node_zones, storage_replication
 from components.targets.azure.storage import BlobStorage, StorageArgs
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs, namespace_problems
 from components.targets.load_balancers import INTERNAL, PUBLIC
@@ -108,7 +109,11 @@ class AzureTarget(pulumi.ComponentResource):
         storage = BlobStorage(
             f"{name}-storage",
             StorageArgs(
-                home=home, settings=azure_settings, aks_subnet_id=network.aks_subnet_id, protect=protect, lock=locks
+                home=home,
+                aks_subnet_id=network.aks_subnet_id,
+                protect=protect,
+                replication=storage_replication(location, azure_settings.storage_replication),
+                lock=locks,
             ),
             opts=child,
         )
@@ -123,6 +128,7 @@ class AzureTarget(pulumi.ComponentResource):
                 tenant_id=client.tenant_id,
                 deployer_object_id=client.object_id,
                 swap=swap,
+                zones=list(node_zones(location, azure_settings.zones)),
             ),
             opts=child,
         )
@@ -154,14 +160,14 @@ class AzureTarget(pulumi.ComponentResource):
         }
 
         materialize_nodes = settings.node_placement.materialize or Placement(
-            node_selector=dict(MATERIALIZE_NODE_LABELS), tolerations=[MATERIALIZE_TAINT]
+            nodeSelector=dict(MATERIALIZE_NODE_LABELS), tolerations=[MATERIALIZE_TAINT]
         )
         platform = Platform(
             provider=cluster.provider,
             cloud_provider="azure",
             region=location,
             materialize_nodes=materialize_nodes,
-            system_nodes=settings.node_placement.system or Placement(node_selector=dict(SYSTEM_NODE_LABELS)),
+            system_nodes=settings.node_placement.system or Placement(nodeSelector=dict(SYSTEM_NODE_LABELS)),
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL["azure"],
             public_load_balancer_annotations=PUBLIC["azure"],

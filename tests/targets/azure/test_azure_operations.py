@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import shutil
+import typing
 import uuid
 
 import pulumi
 import pytest
 import yaml
 
-from components.targets.azure import kubeconfig
+from components.settings.azure import WeekDay
+from components.targets.azure import kubeconfig, regions
+from components.targets.azure.cluster import POOL_CREATION_FIELDS
 from components.targets.azure.roles import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import Evaluation, evaluate
 from tests.targets.azure.stack import (
+    ACCOUNT,
     ADMIN_GROUP,
     AKS_RBAC_CLUSTER_ADMIN,
     CI_PRINCIPAL,
     CLUSTER,
     CONFIGURATION,
+    DAEMON_SET,
     DATABASE,
     K8S_PROVIDER,
     LOCK,
+    MAINTENANCE,
+    NSG,
     POOL,
     ROLE,
     SERVER,
@@ -57,7 +65,7 @@ def test_every_pool_boots_from_a_managed_disk_so_the_nvme_disk_stays_for_swap(st
     [system] = stack.one(CLUSTER).inputs["agentPoolProfiles"]
     assert (system["osDiskType"], system["osDiskSizeGB"]) == ("Managed", 100)
     # AKS cannot change a pool's OS disk: a new one replaces the fixed-name pool, old one first.
-    assert set(pool.options["replaceOnChanges"]) == {"osDiskType", "osDiskSizeGB"}
+    assert {"osDiskType", "osDiskSizeGB"} <= set(pool.options["replaceOnChanges"])
     assert pool.options["deleteBeforeReplace"] is True
     bigger = evaluate(with_azure(osDiskSizeGb=256))
     assert bigger.one(POOL).inputs["osDiskSizeGB"] == 256
@@ -216,3 +224,196 @@ def test_locks_follow_protect_data_unless_set_on_their_own() -> None:
     assert no_locks.one(SERVER).protect  # Pulumi's own protection stays
     locked_throwaway = evaluate({**with_azure(deleteLocks=True), "protectData": False})
     assert len(locked_throwaway.of_type(LOCK)) == 2
+
+
+# The host's virtual IP: the source of Azure's platform probes, and part of
+# both service tags (MicrosoftDocs/azure-docs articles/virtual-network/
+# service-tags-overview.md@0006b738: AzureLoadBalancer "translates to the
+# virtual IP address of the host (168.63.129.16)", VirtualNetwork includes
+# "the virtual IP address of the host").
+HOST_VIP = "168.63.129.16"
+# The NSG rules Azure adds to every group (learn.microsoft.com/azure/
+# virtual-network/network-security-groups-overview, default security rules).
+DEFAULT_INBOUND = [
+    {"name": "AllowVnetInBound", "priority": 65000, "access": "Allow", "sourceAddressPrefix": "VirtualNetwork"},
+    {
+        "name": "AllowAzureLoadBalancerInBound",
+        "priority": 65001,
+        "access": "Allow",
+        "sourceAddressPrefix": "AzureLoadBalancer",
+    },
+    {"name": "DenyAllInBound", "priority": 65500, "access": "Deny", "sourceAddressPrefix": "*"},
+]
+
+
+def _source_matches(prefix: str, source: str, vnet: str) -> bool:
+    address = ipaddress.ip_address(source)
+    if prefix == "*":
+        return True
+    if prefix == "AzureLoadBalancer":
+        return source == HOST_VIP
+    if prefix == "VirtualNetwork":
+        return address in ipaddress.ip_network(vnet) or source == HOST_VIP
+    return address in ipaddress.ip_network(prefix)
+
+
+def _port_matches(rule: dict[str, object], port: int) -> bool:
+    listed = rule.get("destinationPortRanges")
+    ranges = (
+        [str(value) for value in listed] if isinstance(listed, list) else [str(rule.get("destinationPortRange", "*"))]
+    )
+    return "*" in ranges or str(port) in ranges
+
+
+def _nsg_admits(rules: list[dict[str, object]], source: str, port: int, vnet: str) -> str:
+    """The first matching inbound rule by priority, as an NSG evaluates them; its name and access."""
+    inbound = [rule for rule in rules if rule.get("direction", "Inbound") == "Inbound"] + DEFAULT_INBOUND
+    for rule in sorted(inbound, key=lambda rule: int(str(rule["priority"]))):
+        if _source_matches(str(rule["sourceAddressPrefix"]), source, vnet) and _port_matches(rule, port):
+            return f"{rule['access']}:{rule['name']}"
+    raise AssertionError("DenyAllInBound always matches")
+
+
+def test_postgres_subnet_admits_azure_platform_probes_and_the_aks_nodes_only(stack: Evaluation) -> None:
+    rules = stack.one(NSG).inputs["securityRules"]
+    vnet = "10.1.0.0/16"
+    # Without its own allow, the VirtualNetwork deny would take the probe first.
+    assert _nsg_admits(rules, HOST_VIP, 5432, vnet) == "Allow:allow-azure-load-balancer"
+    assert _nsg_admits(rules, "10.1.0.7", 5432, vnet) == "Allow:allow-aks-postgres"
+    assert _nsg_admits(rules, "10.1.0.7", 22, vnet).startswith("Deny:")
+    # Another subnet of the VNet (or a peered one) is refused, as before.
+    assert _nsg_admits(rules, "10.1.32.9", 5432, vnet) == "Deny:deny-other-vnet-inbound"
+    without = [rule for rule in rules if rule["name"] != "allow-azure-load-balancer"]
+    assert _nsg_admits(without, HOST_VIP, 5432, vnet) == "Deny:deny-other-vnet-inbound"
+
+
+def _stack_with(overrides: dict[str, object]) -> dict[str, object]:
+    """The example stack with top-level keys changed, and `azure` keys merged into its own."""
+    top = {key: value for key, value in overrides.items() if key != "azure"}
+    azure = overrides.get("azure", {})
+    assert isinstance(azure, dict)
+    return {**with_azure(**azure), **top}
+
+
+def test_pools_span_the_three_zones_of_a_zone_region(stack: Evaluation) -> None:
+    # The example: eastus2.
+    [system] = stack.one(CLUSTER).inputs["agentPoolProfiles"]
+    pool = stack.one(POOL)
+    assert system["availabilityZones"] == ["1", "2", "3"]
+    assert pool.inputs["availabilityZones"] == ["1", "2", "3"]
+    # AKS sets zones and host encryption at a pool's creation only: the
+    # Materialize pool is replaced, the system pool (inside the cluster) keeps what it has.
+    assert {"availabilityZones", "enableEncryptionAtHost"} <= set(pool.options["replaceOnChanges"])
+    ignored = stack.one(CLUSTER).options["ignoreChanges"]
+    assert {f"agentPoolProfiles[0].{field}" for field in POOL_CREATION_FIELDS} <= set(ignored)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "zones"),
+    [
+        # Not keyed to protectData, which a teardown turns off first.
+        ({"protectData": False}, ["1", "2", "3"]),
+        ({"region": "westus"}, None),
+        ({"azure": {"zones": []}}, None),
+        ({"azure": {"zones": ["2", "1"]}}, ["1", "2"]),
+        ({"region": "westus", "azure": {"zones": ["1"]}}, ["1"]),
+    ],
+)
+def test_zones_follow_the_region_and_the_stack_unless_set(
+    overrides: dict[str, object], zones: list[str] | None
+) -> None:
+    evaluation = evaluate(_stack_with(overrides))
+    [system] = evaluation.one(CLUSTER).inputs["agentPoolProfiles"]
+    assert system.get("availabilityZones") == zones
+    assert evaluation.one(POOL).inputs.get("availabilityZones") == zones
+
+
+@pytest.mark.parametrize(
+    ("overrides", "sku"),
+    [
+        ({}, "Premium_ZRS"),
+        ({"protectData": False}, "Premium_ZRS"),
+        # Central US has zones but no Premium block blob ZRS.
+        ({"region": "centralus"}, "Premium_LRS"),
+        ({"azure": {"storageReplication": "LRS"}}, "Premium_LRS"),
+        ({"region": "centralus", "azure": {"storageReplication": "ZRS"}}, "Premium_ZRS"),
+    ],
+)
+def test_persist_storage_is_zone_redundant_where_offered(overrides: dict[str, object], sku: str) -> None:
+    assert evaluate(_stack_with(overrides)).one(ACCOUNT).inputs["sku"] == {"name": sku}
+
+
+def test_premium_zrs_regions_all_have_zones() -> None:
+    # ZRS spreads copies over a region's zones, so it cannot exist without them.
+    assert regions.PREMIUM_ZRS_REGIONS <= regions.ZONE_REGIONS
+    assert all(name.isalnum() and name.islower() for name in regions.ZONE_REGIONS)
+
+
+def test_auto_upgrades_wait_for_weekly_maintenance_windows(stack: Evaluation) -> None:
+    configs = {c.inputs["configName"]: c for c in stack.of_type(MAINTENANCE)}
+    # The names AKS reads for the upgrade channels (learn.microsoft.com/azure/aks/planned-maintenance).
+    assert set(configs) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    cluster, pool = stack.one(CLUSTER), stack.one(POOL)
+    assert cluster.inputs["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
+    for config in configs.values():
+        assert config.options["propertyDependencies"]["resourceName"] == [cluster.urn]
+        # After the pool, one at a time.
+        assert pool.urn in config.dependencies or configs["aksManagedAutoUpgradeSchedule"].urn in config.dependencies
+        window = config.inputs["maintenanceWindow"]
+        assert 4 <= window["durationHours"] <= 24 and window["utcOffset"] == "+00:00"
+        assert window["schedule"]["weekly"]["intervalWeeks"] == 1
+        assert config.options["ignoreChanges"] == ["maintenanceWindow.startDate"]
+    assert configs["aksManagedAutoUpgradeSchedule"].urn in configs["aksManagedNodeOSUpgradeSchedule"].dependencies
+    kubernetes = configs["aksManagedAutoUpgradeSchedule"].inputs["maintenanceWindow"]
+    assert (kubernetes["schedule"]["weekly"]["dayOfWeek"], kubernetes["startTime"]) == ("Sunday", "01:00")
+    node_os = configs["aksManagedNodeOSUpgradeSchedule"].inputs["maintenanceWindow"]
+    assert (node_os["schedule"]["weekly"]["dayOfWeek"], node_os["startTime"]) == ("Saturday", "01:00")
+
+    custom = evaluate(
+        with_azure(
+            nodeOsUpgradeWindow={
+                "dayOfWeek": "Tuesday",
+                "startTime": "22:30",
+                "durationHours": 8,
+                "utcOffset": "-05:00",
+                "intervalWeeks": 2,
+            }
+        )
+    )
+    [node_os_config] = [
+        c for c in custom.of_type(MAINTENANCE) if c.inputs["configName"] == "aksManagedNodeOSUpgradeSchedule"
+    ]
+    assert node_os_config.inputs["maintenanceWindow"] == {
+        "schedule": {"weekly": {"dayOfWeek": "Tuesday", "intervalWeeks": 2}},
+        "startTime": "22:30",
+        "durationHours": 8,
+        "utcOffset": "-05:00",
+    }
+
+
+def test_week_days_are_the_sdk_values() -> None:
+    from pulumi_azure_native.containerservice import WeekDay as SdkWeekDay
+
+    assert set(typing.get_args(WeekDay)) == {day.value for day in SdkWeekDay}
+
+
+def test_encryption_at_host_is_off_unless_asked_for_and_then_on_every_pool(stack: Evaluation) -> None:
+    [system] = stack.one(CLUSTER).inputs["agentPoolProfiles"]
+    assert system["enableEncryptionAtHost"] is False and stack.one(POOL).inputs["enableEncryptionAtHost"] is False
+    encrypted = evaluate(with_azure(encryptionAtHost=True))
+    [system] = encrypted.one(CLUSTER).inputs["agentPoolProfiles"]
+    assert system["enableEncryptionAtHost"] is True and encrypted.one(POOL).inputs["enableEncryptionAtHost"] is True
+
+
+def test_in_cluster_workloads_of_the_target_are_bounded_and_tokenless(stack: Evaluation) -> None:
+    # Issue 17 item 8. The azure target creates no workload of its own under
+    # components/targets/azure/; its one in-cluster workload is the shared
+    # disk setup, which on AKS calls no API (there is no startup taint to lift).
+    workloads = stack.of_type(DAEMON_SET) + stack.of_type("kubernetes:batch/v1:Job")
+    assert len(workloads) == 1 and workloads[0].name.startswith("azure-disk-setup")
+    for workload in workloads:
+        pod = workload.inputs["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            resources = container["resources"]
+            assert resources["limits"]["memory"] and resources["requests"]["cpu"], container["name"]
