@@ -392,5 +392,58 @@ OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = 
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": _k8s_object,
 }
 
-# The GCP target calls no invokes (functions): everything it needs is a resource output.
-INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
+# GKE's server configuration for a region (projects.locations.getServerConfig), in
+# its shape: versions in descending order, each channel with its own valid
+# versions and a default. The versions are made up but follow GKE's pattern:
+# RAPID has the newest minors, STABLE and EXTENDED the oldest.
+GKE_CHANNEL_VERSIONS: dict[str, tuple[str, ...]] = {
+    "RAPID": ("1.36.2-gke.1045000", "1.35.9-gke.1101000", "1.35.8-gke.1036000"),
+    "REGULAR": (_GKE_VERSION, "1.35.6-gke.1020000", "1.34.4-gke.1130000", "1.33.7-gke.1060000"),
+    "STABLE": ("1.34.4-gke.1130000", "1.34.2-gke.1085000", "1.33.7-gke.1060000", "1.32.11-gke.1030000"),
+    "EXTENDED": ("1.34.4-gke.1130000", "1.33.7-gke.1060000", "1.32.11-gke.1030000", "1.31.14-gke.1020000"),
+}
+GKE_CHANNEL_DEFAULTS = {
+    "RAPID": "1.35.9-gke.1101000",
+    "REGULAR": "1.35.6-gke.1020000",
+    "STABLE": "1.34.2-gke.1085000",
+    "EXTENDED": "1.33.7-gke.1060000",
+}
+
+
+def _engine_versions(args: Mapping[str, Any]) -> dict[str, Any]:
+    """gcp.container.getEngineVersions as the provider computes it from the server config
+    (terraform-provider-google data_source_google_container_engine_versions.go at
+    d8e588783d12bc5376840744a34a1219d78c7db7): every list filtered by the prefix,
+    per channel its first (newest) matching valid version, channels without one left out."""
+    prefix = str(args.get("versionPrefix") or "")
+    every = sorted(
+        {v for versions in GKE_CHANNEL_VERSIONS.values() for v in versions},
+        key=lambda v: tuple(int(part) for part in v.replace("-gke.", ".").split(".")),
+        reverse=True,
+    )
+    matching = [version for version in every if version.startswith(prefix)]
+    latest = {
+        channel: next(v for v in versions if v.startswith(prefix))
+        for channel, versions in GKE_CHANNEL_VERSIONS.items()
+        if any(v.startswith(prefix) for v in versions)
+    }
+    return {
+        "id": f"{args.get('project')}/{args.get('location')}",
+        "location": args.get("location"),
+        "project": args.get("project"),
+        "versionPrefix": prefix or None,
+        "defaultClusterVersion": GKE_CHANNEL_DEFAULTS["REGULAR"],
+        "validMasterVersions": matching,
+        "validNodeVersions": matching,
+        "latestMasterVersion": matching[0] if matching else None,
+        "latestNodeVersion": matching[0] if matching else None,
+        "releaseChannelDefaultVersion": dict(GKE_CHANNEL_DEFAULTS),
+        "releaseChannelLatestVersion": latest,
+        "releaseChannelUpgradeTargetVersion": dict(GKE_CHANNEL_DEFAULTS),
+    }
+
+
+# The GCP target's one invoke: the GKE versions its release channel offers.
+INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "gcp:container/getEngineVersions:getEngineVersions": _engine_versions,
+}
