@@ -258,6 +258,28 @@ def _sql_user(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     return {**args.inputs, "sqlServerUserDetails": []}
 
 
+def _pem(kind: str, seed: str) -> str:
+    body = base64.standard_b64encode(hashlib.sha512(f"{kind}/{seed}".encode()).digest() * 6).decode()
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----\n"
+
+
+def _sql_ssl_cert(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    # A client certificate Cloud SQL issues: PEM certificate and RSA key, and
+    # the instance's server CA (the SDK marks all three secret outputs).
+    instance, common_name = str(args.inputs["instance"]), str(args.inputs["commonName"])
+    return {
+        **args.inputs,
+        "cert": _pem("CERTIFICATE", f"client/{instance}/{common_name}"),
+        "privateKey": _pem("RSA PRIVATE KEY", f"client/{instance}/{common_name}"),
+        "serverCaCert": base64.b64decode(_ca_certificate(instance)).decode(),
+        "certSerialNumber": _digits(instance, common_name, length=10),
+        "sha1Fingerprint": stable_hex(instance, common_name, "sha1", length=40),
+        "createTime": "2026-01-01T08:00:00.000Z",
+        "expirationTime": "2036-01-01T08:00:00.000Z",
+    }
+
+
 def _bucket(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
     labels = dict(args.inputs.get("labels") or {})
@@ -383,6 +405,7 @@ OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = 
     "gcp:sql/databaseInstance:DatabaseInstance": _sql_instance,
     "gcp:sql/database:Database": _sql_database,
     "gcp:sql/user:User": _sql_user,
+    "gcp:sql/sslCert:SslCert": _sql_ssl_cert,
     "gcp:storage/bucket:Bucket": _bucket,
     "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member,
     "gcp:storage/hmacKey:HmacKey": _hmac_key,
