@@ -37,6 +37,7 @@ needs it to name the owner of the schemas it creates).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
@@ -136,12 +137,15 @@ def postgres_url(
     user: str,
     password: str | None = None,
     sslmode: str | None = None,
+    params: Sequence[tuple[str, str]] = (),
 ) -> str:
     """Build a metadata URL Materialize decodes back to these values.
 
     User, password and database are percent-encoded in full, except that
     `{` and `}` are left in the database name so an `{instance}` placeholder
-    stays readable for later substitution.
+    stays readable for later substitution. `params` are further query
+    parameters from QUERY_PARAMETERS (such as `sslcert_inline`), each value
+    percent-encoded in full: PEM text keeps its newlines, `+` and `/`.
     """
     if not host or host.startswith("/"):
         raise ValueError("host must be a TCP host name or address, not empty or a socket path")
@@ -153,11 +157,15 @@ def postgres_url(
         raise ValueError("database must not be empty")
     if sslmode is not None and sslmode not in SSLMODES:
         raise ValueError(f"sslmode must be one of {', '.join(SSLMODES)}")
+    for key, _ in params:
+        if key not in QUERY_PARAMETERS or key in ("sslmode", "options", "user", "password", "dbname"):
+            raise ValueError(f"{key!r} is not a query parameter postgres_url adds (see QUERY_PARAMETERS)")
     userinfo = quote(user, safe="")
     if password is not None:
         userinfo += ":" + quote(password, safe="")
     url = f"postgres://{userinfo}@{_host_for_url(host)}:{port}/{quote(database, safe='{}')}"
-    return url + (f"?sslmode={sslmode}" if sslmode else "")
+    query = ([f"sslmode={sslmode}"] if sslmode else []) + [f"{key}={quote(value, safe='')}" for key, value in params]
+    return url + (f"?{'&'.join(query)}" if query else "")
 
 
 def parse_metadata_url(url: str) -> MetadataUrl:

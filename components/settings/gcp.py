@@ -248,6 +248,11 @@ class GcpSettings(BucketVersioning):
     postgres_disk_gb: int = Field(
         default=20, ge=10, le=65536, alias="postgresDiskGb", description="Initial Cloud SQL disk (grows by itself)."
     )
+    postgres_client_certificates: bool = Field(
+        default=False,
+        alias="postgresClientCertificates",
+        description="Cloud SQL admits only clients with a certificate it issued (TRUSTED_CLIENT_CERTIFICATE_REQUIRED).",
+    )
     postgres_log_min_duration_ms: int = Field(
         default=1000,
         ge=-1,

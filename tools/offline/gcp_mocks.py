@@ -258,6 +258,28 @@ def _sql_user(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     return {**args.inputs, "sqlServerUserDetails": []}
 
 
+def _pem(kind: str, seed: str) -> str:
+    body = base64.standard_b64encode(hashlib.sha512(f"{kind}/{seed}".encode()).digest() * 6).decode()
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----\n"
+
+
+def _sql_ssl_cert(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    # A client certificate Cloud SQL issues: PEM certificate and RSA key, and
+    # the instance's server CA (the SDK marks all three secret outputs).
+    instance, common_name = str(args.inputs["instance"]), str(args.inputs["commonName"])
+    return {
+        **args.inputs,
+        "cert": _pem("CERTIFICATE", f"client/{instance}/{common_name}"),
+        "privateKey": _pem("RSA PRIVATE KEY", f"client/{instance}/{common_name}"),
+        "serverCaCert": base64.b64decode(_ca_certificate(instance)).decode(),
+        "certSerialNumber": _digits(instance, common_name, length=10),
+        "sha1Fingerprint": stable_hex(instance, common_name, "sha1", length=40),
+        "createTime": "2026-01-01T08:00:00.000Z",
+        "expirationTime": "2036-01-01T08:00:00.000Z",
+    }
+
+
 def _bucket(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
     labels = dict(args.inputs.get("labels") or {})
@@ -383,6 +405,7 @@ OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = 
     "gcp:sql/databaseInstance:DatabaseInstance": _sql_instance,
     "gcp:sql/database:Database": _sql_database,
     "gcp:sql/user:User": _sql_user,
+    "gcp:sql/sslCert:SslCert": _sql_ssl_cert,
     "gcp:storage/bucket:Bucket": _bucket,
     "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member,
     "gcp:storage/hmacKey:HmacKey": _hmac_key,
@@ -392,5 +415,58 @@ OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = 
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": _k8s_object,
 }
 
-# The GCP target calls no invokes (functions): everything it needs is a resource output.
-INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
+# GKE's server configuration for a region (projects.locations.getServerConfig), in
+# its shape: versions in descending order, each channel with its own valid
+# versions and a default. The versions are made up but follow GKE's pattern:
+# RAPID has the newest minors, STABLE and EXTENDED the oldest.
+GKE_CHANNEL_VERSIONS: dict[str, tuple[str, ...]] = {
+    "RAPID": ("1.36.2-gke.1045000", "1.35.9-gke.1101000", "1.35.8-gke.1036000"),
+    "REGULAR": (_GKE_VERSION, "1.35.6-gke.1020000", "1.34.4-gke.1130000", "1.33.7-gke.1060000"),
+    "STABLE": ("1.34.4-gke.1130000", "1.34.2-gke.1085000", "1.33.7-gke.1060000", "1.32.11-gke.1030000"),
+    "EXTENDED": ("1.34.4-gke.1130000", "1.33.7-gke.1060000", "1.32.11-gke.1030000", "1.31.14-gke.1020000"),
+}
+GKE_CHANNEL_DEFAULTS = {
+    "RAPID": "1.35.9-gke.1101000",
+    "REGULAR": "1.35.6-gke.1020000",
+    "STABLE": "1.34.2-gke.1085000",
+    "EXTENDED": "1.33.7-gke.1060000",
+}
+
+
+def _engine_versions(args: Mapping[str, Any]) -> dict[str, Any]:
+    """gcp.container.getEngineVersions as the provider computes it from the server config
+    (terraform-provider-google data_source_google_container_engine_versions.go at
+    d8e588783d12bc5376840744a34a1219d78c7db7): every list filtered by the prefix,
+    per channel its first (newest) matching valid version, channels without one left out."""
+    prefix = str(args.get("versionPrefix") or "")
+    every = sorted(
+        {v for versions in GKE_CHANNEL_VERSIONS.values() for v in versions},
+        key=lambda v: tuple(int(part) for part in v.replace("-gke.", ".").split(".")),
+        reverse=True,
+    )
+    matching = [version for version in every if version.startswith(prefix)]
+    latest = {
+        channel: next(v for v in versions if v.startswith(prefix))
+        for channel, versions in GKE_CHANNEL_VERSIONS.items()
+        if any(v.startswith(prefix) for v in versions)
+    }
+    return {
+        "id": f"{args.get('project')}/{args.get('location')}",
+        "location": args.get("location"),
+        "project": args.get("project"),
+        "versionPrefix": prefix or None,
+        "defaultClusterVersion": GKE_CHANNEL_DEFAULTS["REGULAR"],
+        "validMasterVersions": matching,
+        "validNodeVersions": matching,
+        "latestMasterVersion": matching[0] if matching else None,
+        "latestNodeVersion": matching[0] if matching else None,
+        "releaseChannelDefaultVersion": dict(GKE_CHANNEL_DEFAULTS),
+        "releaseChannelLatestVersion": latest,
+        "releaseChannelUpgradeTargetVersion": dict(GKE_CHANNEL_DEFAULTS),
+    }
+
+
+# The GCP target's one invoke: the GKE versions its release channel offers.
+INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "gcp:container/getEngineVersions:getEngineVersions": _engine_versions,
+}

@@ -17,6 +17,14 @@ from components.targets.gcp.local_ssds import local_ssd_problems
 from components.targets.gcp.node_upgrades import FIRST_OPERATOR_VERSION
 from components.versions import Version
 
+# Regions and zones are checked by their form only: pulumi_gcp 10.2.0 ships no
+# list of them (only the getRegions/getZones invokes, which need the Compute
+# API on, and the project's own view). A region is <area>-<direction><n>
+# (us-central1, europe-west12, northamerica-northeast1), and a zone is its
+# region, a '-' and one letter: the provider's own region_from_zone drops
+# exactly those two characters (terraform-provider-google
+# google/functions/region_from_zone.go at 39134dbbb7d3e630dc29bb4e41432fc81aac2ca8),
+# the form the settings' zone pattern holds to (settings/gcp.py _ZONE).
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 # GCP labels: lower-case keys starting with a letter; values may be empty.
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")

@@ -34,6 +34,16 @@ class PostgresArgs:
     instances: tuple[InstanceIdentity, ...]
 
 
+def ssl_mode(settings: GcpSettings) -> str:
+    """Encrypted connections only; with `postgresClientCertificates`, also a client certificate Cloud SQL issued.
+
+    Both are values of the instance's `settings.ip_configuration.ssl_mode`
+    (pulumi_gcp 10.2.0 sql DatabaseInstanceSettingsIpConfigurationArgs;
+    https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances#ipconfiguration).
+    """
+    return "TRUSTED_CLIENT_CERTIFICATE_REQUIRED" if settings.postgres_client_certificates else "ENCRYPTED_ONLY"
+
+
 def audit_flags(settings: GcpSettings) -> dict[str, str]:
     """Postgres flags for who connected, who waited on locks, and what ran slowly.
 
@@ -83,7 +93,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                     ipv4_enabled=False,
                     private_network=network.network,
                     allocated_ip_range=network.private_services_range,
-                    ssl_mode="ENCRYPTED_ONLY",
+                    ssl_mode=ssl_mode(settings),
                 ),
                 backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
                     enabled=True,
@@ -119,7 +129,12 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         self.databases = {
             identity.name: MetadataDatabaseOnCloudSql(
                 f"{name}-{identity.name}",
-                MetadataDatabaseArgs(context=ctx, server=self.instance, instance=identity),
+                MetadataDatabaseArgs(
+                    context=ctx,
+                    server=self.instance,
+                    instance=identity,
+                    client_certificate=settings.postgres_client_certificates,
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             ).database
             for identity in args.instances
@@ -132,6 +147,8 @@ class MetadataDatabaseArgs:
     context: GcpContext
     server: gcp.sql.DatabaseInstance
     instance: InstanceIdentity
+    # The server requires a client certificate: issue one for this instance.
+    client_certificate: bool = False
 
 
 class MetadataDatabaseOnCloudSql(pulumi.ComponentResource):
@@ -174,9 +191,52 @@ class MetadataDatabaseOnCloudSql(pulumi.ComponentResource):
             deletion_policy="ABANDON",
             opts=ctx.options(self, pulumi.ResourceOptions(protect=ctx.protect)),
         )
-        url = pulumi.Output.all(server.private_ip_address, password.result).apply(
-            # No search_path: environmentd picks its own schemas.
-            lambda parts: postgres_url(parts[0], PORT, role, role, parts[1], sslmode="require")
-        )
-        self.database = MetadataDatabase(url=pulumi.Output.secret(url), ready=(database, user))
+        ready: list[pulumi.Resource] = [database, user]
+        if args.client_certificate:
+            certificate = gcp.sql.SslCert(
+                f"{name}-client-certificate",
+                common_name=role,
+                project=ctx.project,
+                instance=server.name,
+                opts=ctx.options(self),
+            )
+            ready.append(certificate)
+            url = pulumi.Output.all(
+                server.private_ip_address,
+                password.result,
+                certificate.cert,
+                certificate.private_key,
+                certificate.server_ca_cert,
+            ).apply(lambda parts: certificate_url(role, *parts))
+        else:
+            url = pulumi.Output.all(server.private_ip_address, password.result).apply(
+                # No search_path: environmentd picks its own schemas.
+                lambda parts: postgres_url(parts[0], PORT, role, role, parts[1], sslmode="require")
+            )
+        self.database = MetadataDatabase(url=pulumi.Output.secret(url), ready=tuple(ready))
         self.register_outputs({"database": database.name, "user": user.name})
+
+
+def certificate_url(role: str, host: str, password: str, cert: str, key: str, server_ca: str) -> str:
+    """The metadata URL with the client certificate, its key and the server's CA inline.
+
+    environmentd parses the URL with Materialize's tokio-postgres fork, which
+    takes `sslcert_inline`, `sslkey_inline` and `sslrootcert_inline` as the
+    PEM text itself (MaterializeInc/rust-postgres tokio-postgres/src/config.rs
+    `Config::param` at f0b4df201dfd9dd2796277176b8b200ea8fbc59a), and builds its
+    TLS connector from them (MaterializeInc/materialize src/tls-util/src/lib.rs
+    `make_tls` at 0258aa4f512cd2811f2638ff5482d98b0a54f156, called by
+    src/postgres-client/src/lib.rs `PostgresClient::open`): no file has to be
+    mounted into the pod. With the server's CA given, `verify-ca` checks the
+    server's certificate; not its name, since Cloud SQL's server certificate
+    names the instance, not the private address the URL connects to.
+    """
+    return postgres_url(
+        host,
+        PORT,
+        role,
+        role,
+        password,
+        sslmode="verify-ca",
+        params=(("sslcert_inline", cert), ("sslkey_inline", key), ("sslrootcert_inline", server_ca)),
+    )

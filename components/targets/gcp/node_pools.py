@@ -81,15 +81,15 @@ def pool_layout(settings: GcpSettings, swap: bool) -> PoolLayout:
     materialize_tolerations = [MATERIALIZE_TAINT.toleration()]
     if is_arm(settings.materialize_machine_type):
         materialize_tolerations.append(ARM64_TOLERATION)
-    materialize = Placement(node_selector={WORKLOAD_LABEL: MATERIALIZE_WORKLOAD}, tolerations=materialize_tolerations)
+    materialize = Placement(nodeSelector={WORKLOAD_LABEL: MATERIALIZE_WORKLOAD}, tolerations=materialize_tolerations)
     return PoolLayout(
         system_labels=system_labels,
         materialize_labels=materialize_labels,
         materialize_taints=taints,
-        system=Placement(node_selector=dict(system_labels), tolerations=system_tolerations),
+        system=Placement(nodeSelector=dict(system_labels), tolerations=system_tolerations),
         materialize=materialize,
         swap_nodes=Placement(
-            node_selector={**materialize.node_selector, **SWAP_NODE_LABELS}, tolerations=materialize_tolerations
+            nodeSelector={**materialize.node_selector, **SWAP_NODE_LABELS}, tolerations=materialize_tolerations
         ),
     )
 

@@ -28,6 +28,7 @@ from components.targets.gcp.checks import check_gcp_settings, rollout_trigger_on
 from components.targets.gcp.cluster import ClusterArgs, GkeCluster
 from components.targets.gcp.context import GcpContext
 from components.targets.gcp.database import CloudSqlPostgres, PostgresArgs
+from components.targets.gcp.gke_versions import check_gke_version
 from components.targets.gcp.network import GcpNetwork, NetworkArgs, NetworkRef, existing_network
 from components.targets.gcp.node_pools import STARTUP_TAINT, GkeNodePools, NodePoolsArgs, pool_layout
 from components.targets.gcp.node_upgrades import NodeUpgradeTrigger, NodeUpgradeTriggerArgs
@@ -49,6 +50,8 @@ class GcpTarget(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         provider = gcp.Provider(f"{name}-gcp", project=config.project, region=region, opts=child)
+        # Before any GCP resource: a version the channel does not offer is refused here.
+        check_gke_version(config, region, provider)
         ctx = GcpContext(
             provider=provider,
             project=config.project,

@@ -21,6 +21,9 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("no project", without_project(), ["materialize:gcp.project: required for the gcp target"]),
     ("project id malformed", with_gcp(project="My_Project"), ["materialize:gcp.project", "'My_Project'"]),
     ("not a GCP region", gcp_stack(region="westeurope"), ["materialize:region: 'westeurope' is not a GCP region"]),
+    ("region without its number", gcp_stack(region="us-central"), ["materialize:region: 'us-central' is not a GCP"]),
+    # A zone is its region, '-' and one letter (the provider's region_from_zone).
+    ("zone of two letters", with_gcp(zones=["us-central1-ab"]), ["materialize:gcp.zones", "us-central1-ab"]),
     (
         "zone outside the region",
         with_gcp(zones=["europe-west1-b"]),
