@@ -24,6 +24,7 @@ from components.contract import ANYWHERE, CLUSTER_DNS, ClusterNetwork, NetworkEn
 from components.dataplane.instance_network_policies import BALANCERD, STORAGE_USERS
 from components.dataplane.monitoring_values import (
     BALANCERD_METRICS_PORT,
+    CLUSTERD_LABEL_PREFIX,
     CLUSTERD_METRICS_PORT,
     ENVIRONMENTD_METRICS_PORT,
     MONITORING_NAMESPACE,
@@ -39,6 +40,10 @@ SCRAPER = NetworkPeer(namespaces=(MONITORING_NAMESPACE,), pod_labels=SCRAPER_LAB
 KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
 COREDNS_METRICS_PORT = 9153
+# The labels the scrape jobs keep (monitoring_values.scrape_targets).
+ENVIRONMENTD_PODS = {"app": "environmentd"}
+CLUSTERD_PODS = {f"{CLUSTERD_LABEL_PREFIX}type": "cluster"}
+BALANCERD_PODS = {"app": "balancerd"}
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,12 @@ def scraper_egress(args: MonitoringNetworkPoliciesArgs) -> list[Rule]:
     endpoints = [
         network.dns,
         network.api_server,
+        # Each component on its own port only (the console also listens on 8080).
         NetworkEndpoint(
-            NetworkPeer(namespaces=instances),
-            ports=sorted({ENVIRONMENTD_METRICS_PORT, CLUSTERD_METRICS_PORT, BALANCERD_METRICS_PORT}),
+            NetworkPeer(namespaces=instances, pod_labels=ENVIRONMENTD_PODS), ports=(ENVIRONMENTD_METRICS_PORT,)
         ),
+        NetworkEndpoint(NetworkPeer(namespaces=instances, pod_labels=CLUSTERD_PODS), ports=(CLUSTERD_METRICS_PORT,)),
+        NetworkEndpoint(NetworkPeer(namespaces=instances, pod_labels=BALANCERD_PODS), ports=(BALANCERD_METRICS_PORT,)),
         NetworkEndpoint(
             NetworkPeer(namespaces=(args.operator_namespace,), pod_labels=args.operator_pod_labels),
             ports=(OPERATOR_METRICS_PORT,),
