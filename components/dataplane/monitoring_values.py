@@ -258,7 +258,8 @@ def _grafana_values(settings: MonitoringSettings, system: Mapping[str, Any]) -> 
     return {
         "enabled": True,
         # The admin credentials are a Pulumi-managed Secret, never the chart's default password.
-        "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+        # (its keys are the chart's defaults, `admin.userKey` admin-user and `admin.passwordKey` admin-password).
+        "admin": {"existingSecret": GRAFANA_ADMIN_SECRET},
         # Dashboards are ConfigMaps this program owns; Grafana keeps no state worth a volume.
         "persistence": {"enabled": False},
         "sidecar": {

@@ -22,8 +22,10 @@ from components.dataplane.monitoring_values import (
 )
 from components.dataplane.operator import OPERATOR_NAMESPACE
 from components.settings import load_settings
+from policy.materialize_policies import POLICIES
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.stack import LICENSE_KEY, Evaluation, byo_config, evaluate, example_stack, operator_values
+from tests.policy.harness import Analyzer
 from tests.support.chart_values import CHARTS, chart_defaults, unknown_keys
 from tests.support.reference_data import reference_text
 from tools.offline.mocks import Registered
@@ -306,7 +308,9 @@ def test_credentials_go_through_secrets_never_helm_values(byo: Evaluation) -> No
         assert secret.inputs["metadata"]["namespace"] == MONITORING_NAMESPACE
         release_urn = release(byo, STACK_CHART).urn
         assert secret.urn in byo.by_urn(release_urn).dependencies
-    assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+    assert values["grafana"]["admin"] == {"existingSecret": "grafana-admin"}
+    keys = chart_defaults("kube-prometheus-stack")["grafana"]["admin"]
+    assert set(admin.inputs["stringData"]) == {keys["userKey"], keys["passwordKey"]}
     assert "adminPassword" not in values["grafana"]
 
 
@@ -379,3 +383,9 @@ def _under(evaluation: Evaluation, registered: Registered, ancestor: str) -> boo
 def test_scraper_pods_carry_the_labels_the_policies_select(byo: Evaluation) -> None:
     pod_labels = stack(byo)["prometheus"]["prometheusSpec"]["podMetadata"]["labels"]
     assert pod_labels == SCRAPER_LABELS
+
+
+def test_the_policy_pack_finds_no_credential_in_the_monitoring_values(byo: Evaluation) -> None:
+    releases = [r for r in byo.of_type(RELEASE) if r.inputs["chart"] == STACK_CHART]
+    diagnostics = Analyzer(POLICIES, stack_tags=None).run(releases)
+    assert [d for d in diagnostics if d.policy == "no-secrets-in-helm-values"] == []
