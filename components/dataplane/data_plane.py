@@ -94,7 +94,8 @@ class DataPlane(pulumi.ComponentResource):
                     operator_namespace=OPERATOR_NAMESPACE,
                     operator_pod_labels=dict(OPERATOR_POD_LABELS),
                     network_policies=settings.network_policies,
-                    requires=(operator.release, *self.instances.values()),
+                    # Only the namespaces: monitoring comes up while the instances roll out.
+                    instance_namespace_objects={i.namespace: i.namespace_resource for i in self.instances.values()},
                 ),
                 opts=child,
             )

@@ -13,8 +13,8 @@ cluster has metrics-server (Platform.monitoring), and the cluster's network for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pulumi
@@ -56,8 +56,8 @@ class MonitoringArgs:
     operator_namespace: str
     operator_pod_labels: dict[str, str]
     network_policies: bool
-    # The operator release and the instances: their namespaces must exist for the policies.
-    requires: Sequence[pulumi.Resource] = ()
+    # The instances' Namespace objects by name: they must exist before the scrape policies in them.
+    instance_namespace_objects: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -168,8 +168,9 @@ class Monitoring(pulumi.ComponentResource):
                     operator_namespace=args.operator_namespace,
                     operator_pod_labels=args.operator_pod_labels,
                     remote_write_ports=tuple(_port(endpoint.url) for endpoint in settings.remote_write),
+                    namespace_objects={**args.instance_namespace_objects, MONITORING_NAMESPACE: namespace},
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.requires]),
+                opts=pulumi.ResourceOptions(parent=self),
             ).policies
 
         targets = scrape_targets(

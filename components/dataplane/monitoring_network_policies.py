@@ -13,8 +13,8 @@ address), CoreDNS' metrics, and the remote-write endpoints' ports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -55,6 +55,9 @@ class MonitoringNetworkPoliciesArgs:
     operator_pod_labels: dict[str, str]
     # Ports of the remote-write endpoints (they may live at any address).
     remote_write_ports: Sequence[int] = ()
+    # Namespace name -> its Namespace object, which the policies in it wait for
+    # (a component's depends_on does not reach its children).
+    namespace_objects: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
 
 def materialize_scrape_ingress() -> dict[str, dict[str, Any]]:
@@ -102,7 +105,11 @@ class MonitoringNetworkPolicies(pulumi.ComponentResource):
         self, name: str, args: MonitoringNetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("materialize:dataplane:MonitoringNetworkPolicies", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        def child(namespace: str) -> pulumi.ResourceOptions:
+            waits = [args.namespace_objects[namespace]] if namespace in args.namespace_objects else []
+            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=waits)
+
         self.policies = []
         for namespace in sorted(args.instance_namespaces):
             for purpose, rules in materialize_scrape_ingress().items():
@@ -112,7 +119,7 @@ class MonitoringNetworkPolicies(pulumi.ComponentResource):
                         policy_name=purpose,
                         namespace=namespace,
                         labels=POLICY_LABELS,
-                        opts=child,
+                        opts=child(namespace),
                         **rules,
                     )
                 )
@@ -124,7 +131,7 @@ class MonitoringNetworkPolicies(pulumi.ComponentResource):
                 pod_selector=labels_selector(SCRAPER_LABELS),
                 egress=scraper_egress(args),
                 labels=POLICY_LABELS,
-                opts=child,
+                opts=child(MONITORING_NAMESPACE),
             )
         )
         self.register_outputs({"policies": len(self.policies)})

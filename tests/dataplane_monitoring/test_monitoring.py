@@ -389,3 +389,19 @@ def test_the_policy_pack_finds_no_credential_in_the_monitoring_values(byo: Evalu
     releases = [r for r in byo.of_type(RELEASE) if r.inputs["chart"] == STACK_CHART]
     diagnostics = Analyzer(POLICIES, stack_tags=None).run(releases)
     assert [d for d in diagnostics if d.policy == "no-secrets-in-helm-values"] == []
+
+
+def test_monitoring_waits_for_the_instance_namespaces_not_for_the_instances(byo: Evaluation) -> None:
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.urn
+        for r in byo.of_type("kubernetes:core/v1:Namespace")
+        if r.inputs["metadata"]["name"] in ("materialize-prod", "mz-dev")
+    }
+    assert len(namespaces) == 2
+    for policy in byo.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        if policy.inputs["metadata"]["name"].startswith("metrics-"):
+            assert namespaces[policy.inputs["metadata"]["namespace"]] in policy.dependencies
+    materialize = {r.urn for r in byo.registered if r.type.endswith(":Materialize")}
+    assert materialize
+    stack_release = release(byo, STACK_CHART)
+    assert not materialize & set(stack_release.dependencies)
