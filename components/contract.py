@@ -94,6 +94,22 @@ class ClusterNetwork:
 
 
 @dataclass(frozen=True)
+class MonitoringSupport:
+    """What the cluster offers the observability stack (components/dataplane/monitoring.py).
+
+    The defaults fit a managed cluster: GKE and AKS ship metrics-server, the aws
+    target installs it, and volumes come from the cluster's default StorageClass.
+    """
+
+    # The cluster already serves the resource metrics API (metrics.k8s.io).
+    has_metrics_server: bool = True
+    # Extra arguments metrics-server needs here (kind's kubelets serve self-signed certificates).
+    metrics_server_args: Sequence[str] = ()
+    # StorageClass for Prometheus' volume; None: the cluster's default class.
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
 class Platform:
     """The cluster, where it runs, and where Materialize's pods may be scheduled."""
 
@@ -121,6 +137,7 @@ class Platform:
     # Cluster pieces (node groups, CNI, ...) that must exist before workloads are scheduled.
     ready: Sequence[pulumi.Resource] = ()
     network: ClusterNetwork = ClusterNetwork()
+    monitoring: MonitoringSupport = MonitoringSupport()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from components.contract import InstanceIdentity, TargetResult
 from components.dataplane.cert_manager import CertManager, CertManagerArgs
 from components.dataplane.instance import InstanceArgs, MaterializeInstance
 from components.dataplane.instance_network_policies import InstanceNetworkPoliciesArgs
-from components.dataplane.operator import MaterializeOperator, OperatorArgs
+from components.dataplane.monitoring import Monitoring, MonitoringArgs
+from components.dataplane.operator import OPERATOR_NAMESPACE, OPERATOR_POD_LABELS, MaterializeOperator, OperatorArgs
 from components.dataplane.operator_values import operator_values
 from components.settings import Settings
 
@@ -79,6 +80,22 @@ class DataPlane(pulumi.ComponentResource):
                     )
                     if settings.network_policies
                     else None,
+                ),
+                opts=child,
+            )
+        self.monitoring: Monitoring | None = None
+        if settings.monitoring.enabled:
+            self.monitoring = Monitoring(
+                f"{name}-monitoring",
+                MonitoringArgs(
+                    platform=platform,
+                    settings=settings.monitoring,
+                    instance_namespaces=tuple(i.resolved_namespace for i in settings.instances),
+                    operator_namespace=OPERATOR_NAMESPACE,
+                    operator_pod_labels=dict(OPERATOR_POD_LABELS),
+                    network_policies=settings.network_policies,
+                    # Only the namespaces: monitoring comes up while the instances roll out.
+                    instance_namespace_objects={i.namespace: i.namespace_resource for i in self.instances.values()},
                 ),
                 opts=child,
             )

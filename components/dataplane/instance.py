@@ -42,6 +42,8 @@ class MaterializeInstance(pulumi.ComponentResource):
     console_endpoint: pulumi.Output[str]
     connection_string: pulumi.Output[str]
     namespace: str
+    # The namespace object: what others putting objects in it wait for (monitoring's policies).
+    namespace_resource: k8s.core.v1.Namespace
 
     def __init__(self, name: str, args: InstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:dataplane:Instance", name, None, opts)
@@ -57,6 +59,7 @@ class MaterializeInstance(pulumi.ComponentResource):
             metadata={"name": self.namespace, "labels": labels},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(platform.ready))),
         )
+        self.namespace_resource = namespace
         in_namespace = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
         policies: list[pulumi.Resource] = []
         if args.network_policies is not None:

@@ -72,7 +72,8 @@ def _values(settings: Settings, platform: Platform, issuer_name: str) -> dict[st
             # (DNS, API server, Postgres, blob store) has policies of its own.
             "egress": {"enabled": settings.network_policies, "cidrs": ["0.0.0.0/0"]},
         },
-        "observability": {"podMetrics": {"enabled": settings.pod_metrics}},
+        # The console's pod metrics read metrics-server, which monitoring makes sure exists.
+        "observability": {"podMetrics": {"enabled": settings.pod_metrics or settings.monitoring.enabled}},
         "tls": {
             "defaultCertificateSpecs": {
                 "balancerdExternal": {"issuerRef": issuer_ref},

@@ -25,6 +25,7 @@ from components.metadata_url import parse_metadata_url
 from components.persist_url import INSTANCE_PLACEHOLDER, parse_persist_url
 from components.settings.base import PROJECT
 from components.settings.model import Settings
+from components.settings.monitoring import monitoring_secret_problems
 
 # Keys whose values are Pulumi secrets: never shown in errors, never plain text.
 SECRET_KEYS = frozenset({"licenseKey", "kubeconfig", "metadataBackendUrl", "persistBackendUrl"})
@@ -177,6 +178,7 @@ def _check_secret_values(settings: Settings, secret_keys: frozenset[str]) -> lis
                 f"{PROJECT}:{key}: carries credentials in plain text; store it with "
                 f"pulumi config set --secret {key} <url>"
             )
+    problems += monitoring_secret_problems(settings.monitoring, secret_keys)
     kubeconfig = settings.kubeconfig.get_secret_value() if settings.kubeconfig else None
     if kubeconfig is not None and "kubeconfig" not in secret_keys and is_kubeconfig_content(kubeconfig):
         problems.append(

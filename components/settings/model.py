@@ -19,6 +19,7 @@ from components.settings.base import CLOUD_TARGETS, StrictModel, materialize_ver
 from components.settings.gcp import GcpSettings
 from components.settings.instance import InstanceSettings
 from components.settings.local import LocalSettings
+from components.settings.monitoring import MonitoringSettings
 from components.settings.placement import NodePlacement
 from components.versions import (
     DEFAULT_MATERIALIZE_VERSION,
@@ -74,6 +75,10 @@ class Settings(StrictModel):
     )
     pod_metrics: bool = Field(
         default=False, alias="podMetrics", description="Console pod metrics (needs metrics-server)."
+    )
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings,
+        description="Metrics and dashboards: {enabled, retention, storage, grafana, remoteWrite} (docs/monitoring.md).",
     )
     cluster_sizes: dict[SizeName, ClusterSize] = Field(
         default_factory=dict,

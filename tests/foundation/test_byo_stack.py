@@ -10,7 +10,7 @@ import pytest
 from components.dataplane.exposure import CONSOLE_PORT, HTTP_PORT, SQL_PORT
 from components.versions import OPERATOR_CHART_NAME, OPERATOR_CHART_REPO
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
-from tests.harness.stack import LICENSE_KEY, Evaluation, evaluate
+from tests.harness.stack import LICENSE_KEY, Evaluation, evaluate, named
 from tools.stack_files import read_stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -96,7 +96,8 @@ def test_operator_values_follow_settings(byo: Evaluation) -> None:
     assert values["operator"]["clusters"]["swap_enabled"] is True
     assert values["operator"]["args"]["installV1CRD"] is True
     assert values["networkPolicies"]["enabled"] is True
-    assert values["observability"]["podMetrics"]["enabled"] is False
+    # monitoring is on by default, and turns the console's pod metrics on (docs/monitoring.md).
+    assert values["observability"]["podMetrics"]["enabled"] is True
 
 
 def test_node_placement_reaches_every_pod_group() -> None:
@@ -124,16 +125,18 @@ def test_node_placement_reaches_every_pod_group() -> None:
 
 
 def test_no_secret_in_any_helm_values(byo: Evaluation) -> None:
-    password = byo.one("random:index/randomPassword:RandomPassword").state["result"]
+    # mz_system's and Grafana's admin password.
+    passwords = [r.state["result"] for r in byo.of_type("random:index/randomPassword:RandomPassword")]
+    assert len(passwords) == 2
     for release in byo.of_type(RELEASE):
         text = json.dumps(release.inputs["values"])
-        assert LICENSE_KEY not in text and password not in text
+        assert LICENSE_KEY not in text and not any(password in text for password in passwords)
         assert "postgres://" not in text and "s3://" not in text
         assert not release.secret_paths
 
 
 def test_backend_secret_holds_every_key_as_a_pulumi_secret(byo: Evaluation) -> None:
-    secret = byo.one(SECRET)
+    secret = named(byo, SECRET, "analytics-materialize-backend")
     data = secret.inputs["stringData"]
     assert set(data) == {
         "metadata_backend_url",
@@ -183,14 +186,14 @@ def test_materialize_resource_waits_for_operator_secret_and_issuer(byo: Evaluati
     cr = byo.one(MATERIALIZE_V1)
     depends = set(cr.dependencies)
     assert operator_release(byo).urn in depends
-    assert byo.one(SECRET).urn in depends
-    assert byo.one("kubernetes:core/v1:ConfigMap").urn in depends
+    assert byo.one(SECRET, "materialize-analytics-backend").urn in depends
+    assert byo.one("kubernetes:core/v1:ConfigMap", "materialize-analytics-system-params").urn in depends
     issuer = next(r for r in byo.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer") if "ca" in r.inputs["spec"])
     assert issuer.urn in depends
 
 
 def test_system_parameters_config_map(byo: Evaluation) -> None:
-    config_map = byo.one("kubernetes:core/v1:ConfigMap")
+    config_map = byo.one("kubernetes:core/v1:ConfigMap", "materialize-analytics-system-params")
     assert json.loads(config_map.inputs["data"]["system-params.json"]) == {"max_connections": 1000}
 
 
@@ -269,8 +272,10 @@ def test_evaluating_twice_yields_identical_inputs() -> None:
 
 def test_password_authenticator_is_the_default_and_none_has_no_password() -> None:
     evaluation = evaluate(byo_stack(instances=[{"name": "open", "authenticator": "None"}]))
-    assert not evaluation.of_type("random:index/randomPassword:RandomPassword")
-    assert "external_login_password_mz_system" not in evaluation.one(SECRET).inputs["stringData"]
+    passwords = evaluation.of_type("random:index/randomPassword:RandomPassword")
+    assert [r.name for r in passwords] == ["materialize-monitoring-grafana-admin-password"]
+    backend = evaluation.one(SECRET, "materialize-open-backend")
+    assert "external_login_password_mz_system" not in backend.inputs["stringData"]
     assert evaluation.outputs["connectionStrings"]["open"].startswith("postgres://materialize@")
 
 

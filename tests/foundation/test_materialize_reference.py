@@ -202,7 +202,7 @@ def test_the_crd_field_check_catches_an_unknown_field() -> None:
 
 def test_backend_secret_keys_are_the_ones_the_crd_names() -> None:
     description = crd_fields("v1")["MaterializeSpec"]["backendSecretName"]["description"]
-    secret = evaluated().one("kubernetes:core/v1:Secret")
+    secret = next(r for r in evaluated().of_type("kubernetes:core/v1:Secret") if r.name.endswith("-backend"))
     for key in ("metadata_backend_url", "persist_backend_url", "external_login_password_mz_system"):
         assert key in description and key in secret.inputs["stringData"]
 

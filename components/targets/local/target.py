@@ -15,6 +15,7 @@ from components.contract import (
     BlobAccess,
     ClusterNetwork,
     InstanceIdentity,
+    MonitoringSupport,
     NetworkEndpoint,
     NetworkPeer,
     Platform,
@@ -134,6 +135,12 @@ class LocalTarget(pulumi.ComponentResource):
             # up; a laptop cluster has none, and clusterd would stay Pending.
             swap_enabled=settings.swap is True,
             network=_cluster_network(),
+            # kind has no metrics-server, and its kubelets' serving certificates are self-signed.
+            monitoring=MonitoringSupport(
+                has_metrics_server=False,
+                metrics_server_args=("--kubelet-insecure-tls",),
+                storage_class=local.storage_class,
+            ),
         )
         outputs = {
             "namespace": NAMESPACE,

@@ -665,7 +665,8 @@ def test_load_balancer_controller_runs_with_its_own_irsa_role(example: Evaluatio
 
 def test_generated_passwords_appear_only_as_secrets(two: Evaluation) -> None:
     passwords = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)]
-    assert len(passwords) == 1 + 2 + 2  # RDS master, one role per instance, mz_system per instance
+    # RDS master, one role per instance, mz_system per instance, Grafana's admin (monitoring)
+    assert len(passwords) == 1 + 2 + 2 + 1
     holding = paths_holding(two, passwords)
     for resource, path in holding:
         assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"

@@ -442,7 +442,7 @@ def test_throwaway_stacks_protect_nothing() -> None:
 
 def test_generated_secrets_appear_only_as_secrets(two: Evaluation) -> None:
     passwords = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)]
-    assert len(passwords) == 3  # the server's admin, and mz_system per instance
+    assert len(passwords) == 3 + 1  # the server's admin, mz_system per instance, Grafana's admin (monitoring)
     holding = paths_holding(two, passwords)
     for resource, path in holding:
         assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"

@@ -250,7 +250,8 @@ def test_two_instances_get_two_databases_two_prefixes_and_two_roles(two: Evaluat
 
 def test_generated_passwords_appear_only_as_secrets(two: Evaluation) -> None:
     passwords = [r.state["result"] for r in two.of_type(RANDOM_PASSWORD)]
-    assert len(passwords) == 3 + 2 + 2  # stores, one role per instance, mz_system per instance
+    # stores, one role per instance, mz_system per instance, Grafana's admin (monitoring)
+    assert len(passwords) == 3 + 2 + 2 + 1
     holding = paths_holding(two, passwords)
     for resource, path in holding:
         assert resource.is_secret(path), f"{resource.name}: {path} holds a password in plain text"
