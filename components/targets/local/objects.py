@@ -51,9 +51,9 @@ class Home:
     def service_host(self, service: str) -> str:
         return f"{service}.{self.namespace_name}.svc.cluster.local"
 
-    def pod_spec(self, spec: dict[str, Any]) -> dict[str, Any]:
+    def pod_spec(self, spec: dict[str, Any]) -> k8s.core.v1.PodSpecArgs:
         """`spec` with the hardened pod security context and the system node placement."""
-        return {"security_context": POD_SECURITY, **spec, **self.placement.pod_spec_fields()}
+        return k8s.core.v1.PodSpecArgs(**{"security_context": POD_SECURITY, **spec, **self.placement.pod_spec_fields()})
 
 
 def labels(app: str) -> dict[str, str]:
@@ -70,9 +70,13 @@ NO_ESCALATION: dict[str, Any] = {"allow_privilege_escalation": False}
 POD_SECURITY: dict[str, Any] = {"seccomp_profile": {"type": "RuntimeDefault"}}
 
 
-def volume_claim(name: str, storage: str, storage_class: str | None) -> dict[str, Any]:
+def volume_claim(name: str, storage: str, storage_class: str | None) -> k8s.core.v1.PersistentVolumeClaimArgs:
     """A ReadWriteOnce claim template; no class means the cluster's default one."""
-    spec: dict[str, Any] = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}}
-    if storage_class is not None:
-        spec["storage_class_name"] = storage_class
-    return {"metadata": {"name": name}, "spec": spec}
+    return k8s.core.v1.PersistentVolumeClaimArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name),
+        spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteOnce"],
+            resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": storage}),
+            storage_class_name=storage_class,
+        ),
+    )

@@ -48,13 +48,13 @@ def setup_job(name: str, parent: pulumi.Resource, args: SetupJobArgs) -> k8s.bat
             "labels": labels(args.app),
             "annotations": _ANNOTATIONS,
         },
-        spec={
-            "backoff_limit": BACKOFF_LIMIT,
+        spec=k8s.batch.v1.JobSpecArgs(
+            backoff_limit=BACKOFF_LIMIT,
             # No ttlSecondsAfterFinished: a Job the cluster deleted by itself
             # would be missing on the next refresh and run again for nothing.
-            "template": {
-                "metadata": {"labels": labels(args.app)},
-                "spec": home.pod_spec(
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(args.app)),
+                spec=home.pod_spec(
                     {
                         # Never, not OnFailure: every failed attempt keeps its pod and log.
                         "restart_policy": "Never",
@@ -73,8 +73,8 @@ def setup_job(name: str, parent: pulumi.Resource, args: SetupJobArgs) -> k8s.bat
                         ],
                     }
                 ),
-            },
-        },
+            ),
+        ),
         # The Job keeps a fixed name, so the old one must go before its
         # replacement can be created.
         opts=home.options(

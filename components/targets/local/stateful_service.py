@@ -57,14 +57,18 @@ def stateful_service(name: str, parent: pulumi.Resource, args: StatefulServiceAr
     return k8s.apps.v1.StatefulSet(
         f"{name}-statefulset",
         metadata={"name": app, "namespace": home.namespace_name, "labels": labels(app)},
-        spec={
-            "service_name": app,
-            "replicas": 1,
-            "selector": {"match_labels": selector(app)},
+        spec=k8s.apps.v1.StatefulSetSpecArgs(
+            service_name=app,
+            replicas=1,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector(app)),
             # Deleting the StatefulSet must never take the volume with it.
-            "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-            "template": {"metadata": {"labels": labels(app)}, "spec": home.pod_spec(args.pod)},
-            "volume_claim_templates": [volume_claim("data", args.storage, args.storage_class)],
-        },
+            persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+                when_deleted="Retain", when_scaled="Retain"
+            ),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(app)), spec=home.pod_spec(args.pod)
+            ),
+            volume_claim_templates=[volume_claim("data", args.storage, args.storage_class)],
+        ),
         opts=home.options(parent, depends_on=[*args.depends_on, service], protect=args.protect),
     )
