@@ -134,8 +134,19 @@ class Platform:
     # settings, the operator's service account annotations), deep-merged over
     # the data plane's; only keys the chart defines.
     operator_values: Mapping[str, Any] = field(default_factory=dict)
-    # Cluster pieces (node groups, CNI, ...) that must exist before workloads are scheduled.
-    ready: Sequence[pulumi.Resource] = ()
+    # What each resource waits for is only what it really needs (issue 14), so
+    # the cloud builds the rest beside it:
+    # - system_ready: the cluster answers, its system nodes, CNI and DNS run;
+    #   cert-manager, the operator, monitoring and namespaces wait for this only.
+    # - materialize_ready: what Materialize's own pods need besides (their node
+    #   pool, swap set up on it); each `Materialize` resource waits for it.
+    # - load_balancer_ready: what a LoadBalancer Service needs before it is
+    #   created (a cloud's load-balancer controller); the Services wait for this
+    #   and their namespace only, so the load balancer is built while the
+    #   instance comes up. On destroy the same edges delete the Services first.
+    system_ready: Sequence[pulumi.Resource] = ()
+    materialize_ready: Sequence[pulumi.Resource] = ()
+    load_balancer_ready: Sequence[pulumi.Resource] = ()
     network: ClusterNetwork = ClusterNetwork()
     monitoring: MonitoringSupport = MonitoringSupport()
 

@@ -34,9 +34,9 @@ class CertManager(pulumi.ComponentResource):
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:dataplane:CertManager", name, None, opts)
         platform = args.platform
-        child = pulumi.ResourceOptions(parent=self, provider=platform.provider, depends_on=list(platform.ready))
+        child = pulumi.ResourceOptions(parent=self, provider=platform.provider, depends_on=list(platform.system_ready))
 
-        chart_ready: list[pulumi.Resource] = list(platform.ready)
+        chart_ready: list[pulumi.Resource] = list(platform.system_ready)
         if args.install:
             namespace = k8s.core.v1.Namespace(
                 f"{name}-namespace",

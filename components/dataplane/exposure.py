@@ -1,8 +1,15 @@
 """Services that expose an instance's balancerd and console.
 
-The operator creates no load balancer. These Services select the pods the
-operator labels `materialize.cloud/name: mz<resourceId>-<app>`, where the
-resource id comes from the Materialize resource's status.
+The operator creates no load balancer. These Services select the pods by the
+`app: balancerd` / `app: console` labels the operator puts on their pod
+templates (MaterializeInc/materialize src/orchestratord/src/controller/
+balancer.rs at 6dcb6f3c4e59eb987339279a674c702d8f249392 and console.rs at
+cd1a4092c2ea9ad82b13aaa989e7cacfbbf8a1bf; the older controller/materialize/
+balancer.rs and console.rs set the same label). Each instance has a namespace
+of its own (the settings refuse a shared one), so within it the label picks
+exactly that instance's pods, and the Service needs nothing from the
+`Materialize` resource: it is created, and its cloud load balancer built,
+while the instance is still rolling out.
 """
 
 from __future__ import annotations
@@ -34,25 +41,23 @@ CONSOLE_PORTS = (ServicePort("console", CONSOLE_PORT),)
 
 def service_spec(
     app: str,
-    resource_id: pulumi.Input[str],
     ports: tuple[ServicePort, ...],
     exposure: ExposureType,
     allowed_cidrs: list[str],
-) -> pulumi.Input[dict[str, object]]:
-    selector = pulumi.Output.from_input(resource_id).apply(lambda rid: {"materialize.cloud/name": f"mz{rid}-{app}"})
-    spec: dict[str, object] = {
-        "selector": selector,
-        "ports": [{"name": p.name, "port": p.port, "targetPort": p.port, "protocol": "TCP"} for p in ports],
-    }
+) -> k8s.core.v1.ServiceSpecArgs:
+    service_ports = [
+        k8s.core.v1.ServicePortArgs(name=p.name, port=p.port, target_port=p.port, protocol="TCP") for p in ports
+    ]
     if exposure == "clusterIP":
-        spec["type"] = "ClusterIP"
-    else:
-        spec["type"] = "LoadBalancer"
+        return k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector={"app": app}, ports=service_ports)
+    return k8s.core.v1.ServiceSpecArgs(
+        type="LoadBalancer",
+        selector={"app": app},
+        ports=service_ports,
         # Keep the client's address so source ranges and network policies see it.
-        spec["externalTrafficPolicy"] = "Local"
-        if allowed_cidrs:
-            spec["loadBalancerSourceRanges"] = list(allowed_cidrs)
-    return spec
+        external_traffic_policy="Local",
+        load_balancer_source_ranges=list(allowed_cidrs) or None,
+    )
 
 
 def exposure_annotations(platform: Platform, app: str, exposure: ExposureType) -> dict[str, str]:
@@ -81,4 +86,4 @@ def endpoint(service: k8s.core.v1.Service, namespace: str, exposure: ExposureTyp
 def _load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
     balancer = status.load_balancer if status else None
     ingress = (balancer.ingress if balancer else None) or []
-    return next((point.hostname or point.ip for point in ingress if point.hostname or point.ip), "")
+    return next((point.hostname or point.ip or "" for point in ingress if point.hostname or point.ip), "")

@@ -57,7 +57,7 @@ class MaterializeInstance(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={"name": self.namespace, "labels": labels},
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(platform.ready))),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(platform.system_ready))),
         )
         self.namespace_resource = namespace
         in_namespace = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
@@ -133,6 +133,7 @@ class MaterializeInstance(pulumi.ComponentResource):
                         parameters,
                         *policies,
                         *args.requires,
+                        *platform.materialize_ready,
                         *args.blob.ready,
                         *args.metadata.ready,
                     ]
@@ -140,8 +141,8 @@ class MaterializeInstance(pulumi.ComponentResource):
             ),
         )
 
-        resource_id = self.resource.status.apply(lambda status: (status or {}).get("resourceId"))
         exposure_type = settings.exposure_type(instance)
+        ready_timeout = f"{instance.ready_timeout_minutes}m"
         endpoints: dict[str, pulumi.Output[str]] = {}
         for app, ports in (("balancerd", exposure.BALANCERD_PORTS), ("console", exposure.CONSOLE_PORTS)):
             service = k8s.core.v1.Service(
@@ -152,11 +153,17 @@ class MaterializeInstance(pulumi.ComponentResource):
                     "labels": labels,
                     "annotations": exposure.exposure_annotations(platform, app, exposure_type),
                 },
-                spec=exposure.service_spec(app, resource_id, ports, exposure_type, instance.exposure.allowed_cidrs),
+                spec=exposure.service_spec(app, ports, exposure_type, instance.exposure.allowed_cidrs),
                 opts=pulumi.ResourceOptions.merge(
                     in_namespace,
                     pulumi.ResourceOptions(
-                        depends_on=[self.resource],
+                        # Not the Materialize resource: the load balancer is built while
+                        # the instance rolls out (issue 14).
+                        depends_on=list(platform.load_balancer_ready),
+                        # Pulumi waits for a Service's endpoints to be ready (its pods:
+                        # they come with the rollout) and its load balancer's address,
+                        # 10 minutes by default; give it as long as the instance.
+                        custom_timeouts=pulumi.CustomTimeouts(create=ready_timeout, update=ready_timeout),
                         ignore_changes=[
                             f'metadata.annotations["{key}"]' for key in platform.controller_service_annotations
                         ],

@@ -1,8 +1,9 @@
 """The `Materialize` custom resource, with its status as an output.
 
-pulumi-kubernetes' generic CustomResource only exposes what was sent; the
-instance needs `status.resourceId` (the prefix of every object the operator
-creates) to select its balancerd and console pods.
+pulumi-kubernetes' generic CustomResource only exposes what was sent; this
+one also declares `status`, so what the operator wrote (the resource id, the
+last completed rollout) is readable once the resource is ready. Nothing the
+program creates waits on it: the Services select pods by label (exposure.py).
 """
 
 from __future__ import annotations

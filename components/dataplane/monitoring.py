@@ -86,13 +86,17 @@ class Monitoring(pulumi.ComponentResource):
                 namespace="kube-system",
                 values=metrics_server_values(platform),
                 **RELEASE_POLICY,
-                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(platform.ready))),
+                opts=pulumi.ResourceOptions.merge(
+                    on_cluster, pulumi.ResourceOptions(depends_on=list(platform.system_ready))
+                ),
             )
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={"name": MONITORING_NAMESPACE, "labels": dict(LABELS)},
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(platform.ready))),
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=list(platform.system_ready))
+            ),
         )
         in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace]))
         before_release: list[pulumi.Resource] = [namespace]

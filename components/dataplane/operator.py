@@ -39,7 +39,9 @@ class MaterializeOperator(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={"name": OPERATOR_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-            opts=pulumi.ResourceOptions(parent=self, provider=platform.provider, depends_on=list(platform.ready)),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=platform.provider, depends_on=list(platform.system_ready)
+            ),
         )
         before_release: list[pulumi.Resource] = [namespace]
         if args.network_policies:

@@ -9,6 +9,7 @@ import pytest
 
 from components.dataplane.exposure import CONSOLE_PORT, HTTP_PORT, SQL_PORT
 from components.versions import OPERATOR_CHART_NAME, OPERATOR_CHART_REPO
+from tests.harness.graph import may_wait_for
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.stack import LICENSE_KEY, Evaluation, evaluate, named
 from tools.stack_files import read_stack_config
@@ -197,13 +198,29 @@ def test_system_parameters_config_map(byo: Evaluation) -> None:
     assert json.loads(config_map.inputs["data"]["system-params.json"]) == {"max_connections": 1000}
 
 
-def test_services_select_balancerd_and_console_by_resource_id(byo: Evaluation) -> None:
-    resource_id = byo.one(MATERIALIZE_V1).state["status"]["resourceId"]
+# Labels the operator puts on balancerd's and the console's pod templates besides
+# ones that carry the run-time resource id (MaterializeInc/materialize
+# src/orchestratord/src/controller/balancer.rs at 6dcb6f3c4e59eb987339279a674c702d8f249392,
+# create_deployment_object; src/orchestratord/src/controller/console.rs at
+# cd1a4092c2ea9ad82b13aaa989e7cacfbbf8a1bf, create_console_deployment_object).
+OPERATOR_POD_LABELS = {"balancerd": {"app": "balancerd"}, "console": {"app": "console"}}
+
+
+def test_services_select_balancerd_and_console_without_the_materialize_resource(byo: Evaluation) -> None:
     services = {s.inputs["metadata"]["name"]: s for s in byo.of_type(SERVICE)}
     assert set(services) == {"analytics-balancerd-lb", "analytics-console-lb"}
+    materialize = byo.one(MATERIALIZE_V1)
+    for app in ("balancerd", "console"):
+        service = services[f"analytics-{app}-lb"]
+        selector = service.inputs["spec"]["selector"]
+        # Every selected label is one the operator sets to a value known before it runs.
+        assert selector.items() <= OPERATOR_POD_LABELS[app].items()
+        assert selector
+        # The load balancer is built while the instance rolls out, and Pulumi's
+        # wait for the Service's endpoints lasts as long as the instance's.
+        assert not may_wait_for(byo, service, materialize)
+        assert service.options["customTimeouts"] == {"create": "60m", "update": "60m"}
     balancerd, console = services["analytics-balancerd-lb"].inputs, services["analytics-console-lb"].inputs
-    assert balancerd["spec"]["selector"] == {"materialize.cloud/name": f"mz{resource_id}-balancerd"}
-    assert console["spec"]["selector"] == {"materialize.cloud/name": f"mz{resource_id}-console"}
     assert [p["port"] for p in balancerd["spec"]["ports"]] == [SQL_PORT, HTTP_PORT]
     assert [p["port"] for p in console["spec"]["ports"]] == [CONSOLE_PORT]
     for service in (balancerd, console):

@@ -8,7 +8,6 @@ serves `kubectl top` and the console's pod metrics (`podMetrics`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -25,11 +24,15 @@ class ClusterAddonsArgs:
     cluster: Cluster
     cluster_args: ClusterArgs
     system_nodes: Placement
-    node_groups: Sequence[pulumi.Resource]
+    # The system node group: CoreDNS and metrics-server run there (neither
+    # tolerates the Materialize nodes' taint), so they need no other group.
+    node_group: pulumi.Resource
 
 
 class ClusterAddons(pulumi.ComponentResource):
-    ready: list[pulumi.Resource]
+    # What workloads need of these: cluster DNS.
+    dns: list[pulumi.Resource]
+    metrics_server: k8s.helm.v3.Release
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:aws:ClusterAddons", name, None, opts)
@@ -38,7 +41,7 @@ class ClusterAddons(pulumi.ComponentResource):
             name,
             args.cluster_args,
             "coredns",
-            depends_on=args.node_groups,
+            depends_on=[args.node_group],
             parent=self,
         )
         metrics_server = k8s.helm.v3.Release(
@@ -53,10 +56,11 @@ class ClusterAddons(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=cluster.provider,
-                depends_on=[*args.node_groups, coredns],
+                depends_on=[args.node_group, coredns],
                 # Gone with the cluster: nothing to clean up one object at a time.
                 deleted_with=cluster.eks,
             ),
         )
-        self.ready = [coredns, metrics_server]
+        self.dns = [coredns]
+        self.metrics_server = metrics_server
         self.register_outputs({})

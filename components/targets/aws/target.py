@@ -200,13 +200,17 @@ class AwsTarget(pulumi.ComponentResource):
                 ),
             )
         ]
+        system_group, materialize_group = node_groups
         addons = ClusterAddons(
             f"{name}-addons",
             ClusterAddonsArgs(
-                cluster=cluster, cluster_args=cluster_args, system_nodes=system_nodes, node_groups=node_groups
+                cluster=cluster, cluster_args=cluster_args, system_nodes=system_nodes, node_group=system_group
             ),
             opts=child,
         )
+        # System components need the system nodes and DNS only; metrics-server and the
+        # load-balancer controller stand in front of nothing but what uses them.
+        system_ready: list[pulumi.Resource] = [system_group, *addons.dns]
         load_balancers = LoadBalancerController(
             f"{name}-lb-controller",
             LoadBalancerControllerArgs(
@@ -214,17 +218,14 @@ class AwsTarget(pulumi.ComponentResource):
                 cluster=cluster,
                 vpc_id=network.vpc_id,
                 system_nodes=system_nodes,
-                after=[*node_groups, *addons.ready],
+                after=system_ready,
             ),
             opts=child,
         )
-        platform_ready: list[pulumi.Resource] = [*node_groups, *addons.ready, load_balancers.release]
 
         setup = DatabaseSetup(
             f"{name}-database-setup",
-            DatabaseSetupArgs(
-                cluster=cluster, database=database, placement=system_nodes, platform_ready=platform_ready
-            ),
+            DatabaseSetupArgs(cluster=cluster, database=database, placement=system_nodes, platform_ready=system_ready),
             opts=child,
         )
         databases: dict[str, MetadataDatabase] = {}
@@ -261,7 +262,10 @@ class AwsTarget(pulumi.ComponentResource):
             internal_load_balancer_annotations=INTERNAL_ANNOTATIONS,
             public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
             app_load_balancer_annotations={"console": CONSOLE_ANNOTATIONS},
-            ready=platform_ready,
+            system_ready=system_ready,
+            # Swap is set up by the Bottlerocket bootstrap settings on the group itself.
+            materialize_ready=(materialize_group,),
+            load_balancer_ready=(load_balancers.release,),
             network=_cluster_network(settings, database.port, invoke),
         )
         outputs = {

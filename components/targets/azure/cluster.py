@@ -106,7 +106,8 @@ class AksCluster(pulumi.ComponentResource):
     maintenance: list[cs.MaintenanceConfiguration]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
-    # What must exist before anything is scheduled or any API call is made.
+    # What must exist before any API call is made (the deployer's access);
+    # the Materialize pool is separate (materialize_pool).
     ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -231,7 +232,8 @@ class AksCluster(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
-        self.ready = [self.materialize_pool]
+        # The system pool, which runs the system components, comes with the cluster.
+        self.ready = []
         # One after another, and after the pool: writes to the same cluster
         # are not left to run side by side while AKS may still be busy with it.
         self.maintenance = []

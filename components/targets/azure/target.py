@@ -132,7 +132,7 @@ class AzureTarget(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        ready: list[pulumi.Resource] = list(cluster.ready)
+        materialize_ready: list[pulumi.Resource] = [cluster.materialize_pool]
         if swap:
             disks = DiskSetup(
                 f"{name}-disk-setup",
@@ -143,11 +143,12 @@ class AzureTarget(pulumi.ComponentResource):
                     # AKS forbids removing a node pool's taints from a node, so
                     # there is no startup taint to lift; see docs/azure.md.
                     startup_taint=None,
-                    depends_on=cluster.ready,
+                    # With the pool in place, its nodes count in the DaemonSet's rollout.
+                    depends_on=[cluster.materialize_pool, *cluster.ready],
                 ),
                 opts=child,
             )
-            ready += disks.ready
+            materialize_ready += disks.ready
         access = {
             identity.name: InstanceBlobAccess(
                 f"{name}-{identity.name}-blob",
@@ -171,7 +172,8 @@ class AzureTarget(pulumi.ComponentResource):
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL["azure"],
             public_load_balancer_annotations=PUBLIC["azure"],
-            ready=tuple(ready),
+            system_ready=tuple(cluster.ready),
+            materialize_ready=tuple(materialize_ready),
             network=_cluster_network(azure_settings),
         )
         outputs: dict[str, pulumi.Input[object]] = {

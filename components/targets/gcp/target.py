@@ -100,7 +100,8 @@ class GcpTarget(pulumi.ComponentResource):
             opts=child,
         )
         # Images from outside Google (Docker Hub, quay.io) come through Cloud NAT.
-        ready: list[pulumi.Resource] = [pools.system, pools.materialize, *network.egress_ready]
+        system_ready: list[pulumi.Resource] = [pools.system, *network.egress_ready]
+        materialize_ready: list[pulumi.Resource] = [pools.materialize]
         chart_values: dict[str, object] = {}
         if cluster.upgrade_topic is not None:
             trigger = NodeUpgradeTrigger(
@@ -114,7 +115,8 @@ class GcpTarget(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            ready += trigger.ready
+            # The operator's chart values name the trigger's subscription.
+            system_ready += trigger.ready
             chart_values = dict(trigger.operator_values)
         if swap:
             disks = DiskSetup(
@@ -130,7 +132,7 @@ class GcpTarget(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            ready += disks.ready
+            materialize_ready += disks.ready
 
         platform = Platform(
             provider=cluster.provider,
@@ -143,7 +145,8 @@ class GcpTarget(pulumi.ComponentResource):
             public_load_balancer_annotations=PUBLIC["gcp"],
             controller_service_annotations=GKE_CONTROLLER_ANNOTATIONS,
             operator_values=chart_values,
-            ready=tuple(ready),
+            system_ready=tuple(system_ready),
+            materialize_ready=tuple(materialize_ready),
             network=_cluster_network(postgres, trigger_on),
         )
         summary = {

@@ -76,25 +76,6 @@ def release(evaluation: Evaluation, chart: str) -> Registered:
     return found[0]
 
 
-def upstream(evaluation: Evaluation, resource: Registered) -> set[str]:
-    """Every URN `resource` waits for: dependencies and providers, transitively."""
-    by_urn = {r.urn: r for r in evaluation.registered}
-    seen: set[str] = set()
-    stack = [resource.urn]
-    while stack:
-        current = by_urn.get(stack.pop())
-        if current is None:
-            continue
-        edges = list(current.dependencies)
-        if current.provider:
-            edges.append(current.provider.rsplit("::", 1)[0])
-        for urn in edges:
-            if urn not in seen:
-                seen.add(urn)
-                stack.append(urn)
-    return seen
-
-
 @cache
 def accepts_tags(token: str) -> bool:
     """Whether the AWS provider's resource for `token` takes a `tags` input."""

@@ -17,6 +17,7 @@ from components.persist_url import parse_persist_url
 from components.targets.aws.pins import DISK_SETUP_IMAGE
 from components.targets.aws.regions import known_regions, region_problem
 from components.versions import OPERATOR_CHART_NAME
+from tests.harness.graph import upstream
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import Evaluation, evaluate, named, paths_holding
@@ -57,7 +58,6 @@ from tests.targets.aws.stack import (
     mock_id,
     policy,
     release,
-    upstream,
 )
 from tools.offline.aws_mocks import ACCOUNT_ID, CALLER_ARN, CALLER_ROLE_ARN
 from tools.stack_files import ROOT, read_stack_config
@@ -294,10 +294,13 @@ def test_irsa_provider_and_core_addons(example: Evaluation) -> None:
     assert addons["vpc-cni"].inputs["serviceAccountRoleArn"] == cni_role.state["arn"]
     trust = policy(cni_role, "assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"]
     assert "system:serviceaccount:kube-system:aws-node" in trust.values()
-    # Nodes come after the network add-ons; CoreDNS after the nodes.
+    # Nodes come after the network add-ons; CoreDNS after the system nodes it runs on, not the others.
     for group in example.of_type(NODE_GROUP):
         assert {addons["vpc-cni"].urn, addons["kube-proxy"].urn} <= upstream(example, group)
-        assert group.urn in addons["coredns"].dependencies
+    groups = {g.name.split("-")[1]: g for g in example.of_type(NODE_GROUP)}
+    assert set(groups) == {"system", "materialize"}
+    assert groups["system"].urn in addons["coredns"].dependencies
+    assert groups["materialize"].urn not in upstream(example, addons["coredns"])
     metrics = release(example, "metrics-server")
     assert metrics.inputs["version"] == "3.13.0"
     assert metrics.inputs["values"]["nodeSelector"] == {"workload": "system"}

@@ -13,6 +13,7 @@ import yaml
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
 from components.settings import AzureSettings
+from tests.harness.graph import may_wait_for, waits_for
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import Evaluation, backend, evaluate, named, operator_values, paths_holding
@@ -376,8 +377,11 @@ def test_disk_setup_runs_in_azure_mode_on_the_materialize_pool_only(stack: Evalu
     # AKS forbids removing pool taints: no startup taint to lift.
     assert "--remove-taint" not in setup["args"]
     assert stack.one(POOL).urn in daemon_set.dependencies
-    instance_namespace = named(stack, "kubernetes:core/v1:Namespace", "materialize-main")
-    assert daemon_set.urn in instance_namespace.dependencies
+    # The instance waits for swap on its pool; the operator (on the system pool) does not.
+    assert waits_for(stack, stack.one(MATERIALIZE), daemon_set)
+    operator_namespace = named(stack, "kubernetes:core/v1:Namespace", "materialize")
+    assert not may_wait_for(stack, operator_namespace, daemon_set)
+    assert not may_wait_for(stack, operator_namespace, stack.one(POOL))
 
 
 def test_swap_off_drops_the_label_and_the_disk_setup() -> None:

@@ -62,21 +62,3 @@ def descendants(evaluation: Evaluation, urn: str) -> set[str]:
         if resource.parent in found:
             found.add(resource.urn)
     return found
-
-
-def waits_for(evaluation: Evaluation, resource: Registered, other: Registered) -> bool:
-    """Whether `resource` is created only after `other`, through any chain of dependencies."""
-    seen: set[str] = set()
-    pending = [resource.urn]
-    while pending:
-        urn = pending.pop()
-        if urn in seen:
-            continue
-        seen.add(urn)
-        if urn == other.urn:
-            return True
-        current = evaluation.by_urn(urn)
-        for dependency in current.dependencies:
-            # Depending on a component means depending on everything in it.
-            pending.extend(descendants(evaluation, dependency))
-    return False

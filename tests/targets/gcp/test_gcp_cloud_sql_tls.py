@@ -7,8 +7,9 @@ from urllib.parse import quote
 import pytest
 
 from components.metadata_url import parse_metadata_url, postgres_url
+from tests.harness.graph import waits_for
 from tests.harness.stack import Evaluation, backend, evaluate, named, paths_holding
-from tests.targets.gcp.stack import MATERIALIZE, SECRET, SQL_INSTANCE, gcp_stack, waits_for, with_gcp
+from tests.targets.gcp.stack import MATERIALIZE, SECRET, SQL_INSTANCE, gcp_stack, with_gcp
 
 SSL_CERT = "gcp:sql/sslCert:SslCert"
 TWO_INSTANCES = [{"name": "main"}, {"name": "ad-hoc"}]

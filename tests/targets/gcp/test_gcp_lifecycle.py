@@ -10,6 +10,7 @@ import yaml
 
 from components.targets.gcp.apis import required_apis
 from components.targets.gcp.local_ssds import BUNDLED_LOCAL_SSDS
+from tests.harness.graph import waits_for
 from tests.harness.stack import Evaluation, evaluate, operator_values
 from tests.support.reference_data import reference_text
 from tests.targets.gcp.stack import (
@@ -26,7 +27,6 @@ from tests.targets.gcp.stack import (
     SUBNETWORK,
     gcp_stack,
     pool,
-    waits_for,
     with_gcp,
 )
 

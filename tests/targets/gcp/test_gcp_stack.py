@@ -13,6 +13,7 @@ import pytest
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
 from components.targets.disk_setup import DEFAULT_STARTUP_TAINT, DISK_SETUP_IMAGE
+from tests.harness.graph import may_wait_for, waits_for
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.stack import (
     Evaluation,
@@ -56,7 +57,6 @@ from tests.targets.gcp.stack import (
     descendants,
     gcp_stack,
     pool,
-    waits_for,
     with_gcp,
 )
 from tools.offline import mocks as offline_mocks
@@ -308,10 +308,15 @@ def test_disk_setup_runs_on_swap_nodes_removes_the_pools_startup_taint_and_gates
     assert daemon_set.provider.startswith(gcp.one(K8S_PROVIDER).urn + "::")
     assert waits_for(gcp, daemon_set, pool(gcp, "materialize"))
     assert waits_for(gcp, daemon_set, gcp.one(NAT))
-    # Nothing of Materialize's starts before the pools, NAT and the disk setup are there.
+    # Materialize's pods start only on set-up swap nodes; the operator needs the system pool and NAT only.
+    materialize = gcp.one(MATERIALIZE)
+    for needed in (daemon_set, pool(gcp, "materialize"), gcp.one(NAT)):
+        assert waits_for(gcp, materialize, needed), needed.name
     operator_namespace = named(gcp, NAMESPACE, "materialize")
-    for needed in (daemon_set, pool(gcp, "system"), pool(gcp, "materialize"), gcp.one(NAT)):
+    for needed in (pool(gcp, "system"), gcp.one(NAT)):
         assert waits_for(gcp, operator_namespace, needed), needed.name
+    for not_needed in (daemon_set, pool(gcp, "materialize")):
+        assert not may_wait_for(gcp, operator_namespace, not_needed), not_needed.name
 
 
 def test_kubeconfig_is_exec_based_secret_and_holds_no_token(gcp: Evaluation) -> None:
