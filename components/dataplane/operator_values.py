@@ -23,8 +23,10 @@ def merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(base)
     for key, value in extra.items():
         current = result.get(key)
-        both_maps = isinstance(current, Mapping) and isinstance(value, Mapping)
-        result[key] = merged(current, value) if both_maps else value
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            result[key] = merged(current, value)
+        else:
+            result[key] = value
     return result
 
 
