@@ -18,7 +18,11 @@ from components.targets.cluster_dns import (
     zero_ttl_corefile,
 )
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
+from tests.targets.aws.stack import aws_stack
+from tests.targets.azure.stack import azure_stack
+from tests.targets.gcp.stack import gcp_stack, with_gcp
 from tests.targets.test_disk_setup import register as register_program
+from tools.offline.evaluate import Evaluation, evaluate
 from tools.offline.mocks import Registered
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -144,3 +148,52 @@ def test_stock_dns_is_scaled_down_only_after_the_new_dns_and_autoscaler_first(gk
 def test_aks_scales_down_its_coredns_and_autoscaler() -> None:
     patches = of_type(register(AKS_STOCK_DNS), PATCH)
     assert [p.inputs["metadata"]["name"] for p in patches] == ["coredns-autoscaler", "coredns"]
+
+
+# The targets, evaluated whole under mocks.
+
+
+@pytest.fixture(scope="module")
+def gcp_stack_evaluation() -> Evaluation:
+    return evaluate(gcp_stack())
+
+
+def test_gke_turns_node_local_dns_cache_on_at_creation_and_ignores_later_toggles(
+    gcp_stack_evaluation: Evaluation,
+) -> None:
+    cluster = gcp_stack_evaluation.one("gcp:container/cluster:Cluster")
+    assert cluster.inputs["addonsConfig"]["dnsCacheConfig"] == {"enabled": True}
+    assert "addonsConfig.dnsCacheConfig" in cluster.options["ignoreChanges"]
+    off = evaluate(with_gcp(nodeLocalDnsCache=False)).one("gcp:container/cluster:Cluster")
+    assert off.inputs["addonsConfig"]["dnsCacheConfig"] == {"enabled": False}
+
+
+def test_gke_stands_kube_dns_down_after_the_zero_ttl_dns_on_the_system_pool(gcp_stack_evaluation: Evaluation) -> None:
+    deployment = next(r for r in gcp_stack_evaluation.of_type(DEPLOYMENT) if r.name.endswith("cluster-dns-deployment"))
+    patches = [p for p in gcp_stack_evaluation.of_type(PATCH) if p.name.startswith("gcp-cluster-dns-")]
+    assert [p.inputs["metadata"]["name"] for p in patches] == list(GKE_STOCK_DNS)
+    system_pool = next(
+        r
+        for r in gcp_stack_evaluation.of_type("gcp:container/nodePool:NodePool")
+        if r.inputs["name"].endswith("system")
+    )
+    assert system_pool.urn in deployment.dependencies
+    pod = deployment.inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"].items() <= system_pool.inputs["nodeConfig"]["labels"].items()
+    validate_strict(deployment)
+
+
+def test_aks_stands_its_coredns_down_after_the_zero_ttl_dns() -> None:
+    evaluation = evaluate(azure_stack())
+    patches = [p for p in evaluation.of_type(PATCH) if "cluster-dns" in p.name]
+    assert [p.inputs["metadata"]["name"] for p in patches] == list(AKS_STOCK_DNS)
+    [config] = [c for c in evaluation.of_type(CONFIG_MAP) if "cluster-dns" in c.name]
+    assert config.inputs["data"] == {"Corefile": zero_ttl_corefile()}
+
+
+def test_eks_configures_its_managed_coredns_add_on_instead_of_replacing_it() -> None:
+    evaluation = evaluate(aws_stack())
+    [coredns] = [a for a in evaluation.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "coredns"]
+    assert json.loads(coredns.inputs["configurationValues"]) == {"corefile": zero_ttl_corefile()}
+    # No second DNS next to the add-on's.
+    assert not [r for r in evaluation.registered if r.type == "materialize:targets:ClusterDns"]
