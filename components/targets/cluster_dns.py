@@ -30,8 +30,11 @@ How, per cloud, the safest supported way:
 Unlike Materialize's module (which scales the stock DNS down first), the stock
 Deployments are scaled down only after this CoreDNS is ready, so the cluster
 is never without DNS. Deleting this component deletes the scale-down patches
-first; Pulumi then gives the `replicas` field back (its server-side-apply
-field manager lets go of it), so the stock DNS returns.
+first; a Patch resource's delete drops its server-side-apply field manager's
+fields, so `replicas` should fall back to the stock value (not yet checked on
+a live cluster: if the stock DNS stays at zero, scale it up by hand, as
+Materialize's module README says for its own removal). The CoreDNS image is
+the program's to update (GKE's page above says the same of custom DNS).
 """
 
 from __future__ import annotations
