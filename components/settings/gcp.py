@@ -261,6 +261,16 @@ class GcpSettings(BucketVersioning):
         description="Log Cloud SQL statements slower than this (ms); -1 turns it off.",
     )
 
+    node_local_dns_cache: bool = Field(
+        default=True,
+        alias="nodeLocalDnsCache",
+        description=(
+            "GKE's NodeLocal DNSCache addon (a DNS cache on every node; caches cluster records up to 5s). "
+            "Set when the cluster is created: later changes are ignored, as GKE applies them by recreating "
+            "every node pool."
+        ),
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> GcpSettings:
         def alias(key: str) -> str:

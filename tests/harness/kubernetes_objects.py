@@ -17,6 +17,9 @@ def is_plain_object(registered: Registered) -> bool:
     """Built-in Kubernetes kinds (core, apps, batch, rbac, ...); not CRDs, Helm or providers."""
     if not registered.type.startswith("kubernetes:") or registered.type.startswith("kubernetes:helm.sh/"):
         return False
+    # Server-side-apply patches (DeploymentPatch, ...) are partial objects by design.
+    if registered.type.endswith("Patch"):
+        return False
     group_version = registered.type.split(":")[1]
     group = group_version.split("/")[0] if "/" in group_version else ""
     return group in (

@@ -219,6 +219,21 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
         },
     ),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _k8s_object,
+    # Every replica rolled out and ready (the provider waits for that).
+    "kubernetes:apps/v1:Deployment": lambda a: _k8s_object(
+        a,
+        {
+            "status": {
+                "observedGeneration": 1,
+                "replicas": a.inputs.get("spec", {}).get("replicas", 1),
+                "readyReplicas": a.inputs.get("spec", {}).get("replicas", 1),
+                "updatedReplicas": a.inputs.get("spec", {}).get("replicas", 1),
+                "availableReplicas": a.inputs.get("spec", {}).get("replicas", 1),
+                "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True"}],
+            }
+        },
+    ),
+    "kubernetes:apps/v1:DeploymentPatch": _k8s_object,
 }
 
 

@@ -17,6 +17,7 @@ from components.helm_releases import RELEASE_POLICY
 from components.settings import Placement
 from components.targets.aws.cluster import Cluster, ClusterArgs
 from components.targets.aws.pins import METRICS_SERVER_CHART, METRICS_SERVER_REPO, METRICS_SERVER_VERSION
+from components.targets.cluster_dns import eks_coredns_configuration
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class ClusterAddons(pulumi.ComponentResource):
             args.cluster_args,
             "coredns",
             depends_on=[args.node_group],
+            # cluster.local with TTL 0 and no cache, through the add-on's own Corefile setting.
+            configuration=eks_coredns_configuration(),
             parent=self,
         )
         metrics_server = k8s.helm.v3.Release(

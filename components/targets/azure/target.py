@@ -43,6 +43,7 @@ from components.targets.azure.network import Network, NetworkArgs
 from components.targets.azure.postgres import FlexiblePostgres, PostgresArgs
 from components.targets.azure.regions import node_zones, storage_replication
 from components.targets.azure.storage import BlobStorage, StorageArgs
+from components.targets.cluster_dns import AKS_STOCK_DNS, ClusterDns, ClusterDnsArgs
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs, namespace_problems
 from components.targets.load_balancers import INTERNAL, PUBLIC
 from components.targets.prepared_stores import PreparedBlobStore, PreparedMetadataStore
@@ -133,6 +134,20 @@ class AzureTarget(pulumi.ComponentResource):
             opts=child,
         )
         materialize_ready: list[pulumi.Resource] = [cluster.materialize_pool]
+        system_nodes = settings.node_placement.system or Placement(nodeSelector=dict(SYSTEM_NODE_LABELS))
+        # cluster.local answered fresh during Materialize rollouts (cluster_dns.py).
+        dns = ClusterDns(
+            f"{name}-cluster-dns",
+            ClusterDnsArgs(
+                provider=cluster.provider,
+                stock_deployments=AKS_STOCK_DNS,
+                placement=system_nodes,
+                depends_on=cluster.ready,
+            ),
+            opts=child,
+        )
+        # The stock DNS answers until this one is ready; only rollouts need it fresh.
+        materialize_ready += dns.ready
         if swap:
             disks = DiskSetup(
                 f"{name}-disk-setup",
@@ -168,7 +183,7 @@ class AzureTarget(pulumi.ComponentResource):
             cloud_provider="azure",
             region=location,
             materialize_nodes=materialize_nodes,
-            system_nodes=settings.node_placement.system or Placement(nodeSelector=dict(SYSTEM_NODE_LABELS)),
+            system_nodes=system_nodes,
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL["azure"],
             public_load_balancer_annotations=PUBLIC["azure"],

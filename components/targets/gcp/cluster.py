@@ -185,6 +185,15 @@ class GkeCluster(pulumi.ComponentResource):
             # every node; needed past 250 nodes. Decided at creation: GKE can
             # turn it on for an existing cluster but never off again.
             enable_l4_ilb_subsetting=True,
+            # NodeLocal DNSCache: on Dataplane V2 the addon is the only node-local DNS
+            # cache that can intercept kube-dns traffic (Materialize's gcp/modules/gke at
+            # 187f61a turns it on in its simple example for that reason). Its cache
+            # keeps even TTL-0 cluster records up to 5s (CoreDNS cache's minimum TTL).
+            addons_config=gcp.container.ClusterAddonsConfigArgs(
+                dns_cache_config=gcp.container.ClusterAddonsConfigDnsCacheConfigArgs(
+                    enabled=settings.node_local_dns_cache
+                )
+            ),
             notification_config=notifications,
             maintenance_policy=maintenance_policy(settings),
             enable_shielded_nodes=True,
@@ -196,7 +205,10 @@ class GkeCluster(pulumi.ComponentResource):
                     depends_on=[self.node_role],
                     # The default pool's settings are gone with the pool; what the
                     # API reports there afterwards must not replace the cluster.
-                    ignore_changes=["nodeConfig"],
+                    # Toggling NodeLocal DNSCache makes GKE recreate every node pool
+                    # (Materialize's gcp/modules/gke/variables.tf enable_node_local_dns,
+                    # 187f61a), evicting Materialize: only a new cluster takes the setting.
+                    ignore_changes=["nodeConfig", "addonsConfig.dnsCacheConfig"],
                 ),
             ),
         )

@@ -22,6 +22,7 @@ from components.contract import (
     TargetResult,
 )
 from components.settings import Settings
+from components.targets.cluster_dns import GKE_STOCK_DNS, ClusterDns, ClusterDnsArgs
 from components.targets.disk_setup import DiskSetup, DiskSetupArgs
 from components.targets.gcp.apis import ApisArgs, GcpApis
 from components.targets.gcp.checks import check_gcp_settings, rollout_trigger_on
@@ -118,6 +119,21 @@ class GcpTarget(pulumi.ComponentResource):
             # The operator's chart values name the trigger's subscription.
             system_ready += trigger.ready
             chart_values = dict(trigger.operator_values)
+        # cluster.local answered fresh during Materialize rollouts (cluster_dns.py);
+        # the CoreDNS image comes from Docker Hub, through Cloud NAT.
+        system_nodes = settings.node_placement.system or layout.system
+        dns = ClusterDns(
+            f"{name}-cluster-dns",
+            ClusterDnsArgs(
+                provider=cluster.provider,
+                stock_deployments=GKE_STOCK_DNS,
+                placement=system_nodes,
+                depends_on=[pools.system, *network.egress_ready],
+            ),
+            opts=child,
+        )
+        # The stock DNS answers until this one is ready; only rollouts need it fresh.
+        materialize_ready += dns.ready
         if swap:
             disks = DiskSetup(
                 f"{name}-disk-setup",
@@ -139,7 +155,7 @@ class GcpTarget(pulumi.ComponentResource):
             cloud_provider="gcp",
             region=region,
             materialize_nodes=settings.node_placement.materialize or layout.materialize,
-            system_nodes=settings.node_placement.system or layout.system,
+            system_nodes=system_nodes,
             swap_enabled=swap,
             internal_load_balancer_annotations=INTERNAL["gcp"],
             public_load_balancer_annotations=PUBLIC["gcp"],

@@ -104,6 +104,7 @@ def test_components_are_typed_and_parent_every_resource(stack: Evaluation) -> No
         "materialize:azure:Cluster",
         "materialize:azure:InstanceBlobAccess",
         "materialize:targets:DiskSetup",
+        "materialize:targets:ClusterDns",
     }
 
 

@@ -197,7 +197,7 @@ def test_cluster_is_regional_private_and_locked_down(gcp: Evaluation) -> None:
         "servicesSecondaryRangeName": "services",
     }
     assert cluster.options["propertyDependencies"]["subnetwork"] == [gcp.one(SUBNETWORK).urn]
-    assert cluster.options["ignoreChanges"] == ["nodeConfig"]
+    assert cluster.options["ignoreChanges"] == ["nodeConfig", "addonsConfig.dnsCacheConfig"]
 
 
 def test_allowed_api_cidrs_become_master_authorized_networks() -> None:
