@@ -36,9 +36,12 @@ from components.dataplane.network_policies import Rule, egress_to, ingress_from,
 # in tests/harness/operator_policies.py): every Materialize pod carries the
 # resource id; balancerd's and the console's pods also `app: balancerd|console`.
 RESOURCE_ID_LABEL = "materialize.cloud/mz-resource-id"
-APP_LABEL = "materialize.cloud/app"
 MATERIALIZE_PODS: dict[str, Any] = {"matchExpressions": [{"key": RESOURCE_ID_LABEL, "operator": "Exists"}]}
-ENVIRONMENTD = labels_selector({APP_LABEL: "environmentd"})
+# `app: environmentd`, not `materialize.cloud/app`: the operator has set the latter
+# to "environmentd" (src/orchestratord/src/controller/materialize/generation.rs at
+# edc0c2f845d6550438a466ffb4d949a778603aba) and, in earlier releases, to the
+# service name "mz<resourceId>-environmentd"; `app` is "environmentd" in both.
+ENVIRONMENTD = labels_selector({"app": "environmentd"})
 # environmentd and clusterd: every Materialize pod but balancerd's and the console's.
 STORAGE_USERS: dict[str, Any] = {
     "matchExpressions": [
