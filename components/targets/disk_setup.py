@@ -22,7 +22,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -134,10 +134,12 @@ class DiskSetup(pulumi.ComponentResource):
         self.daemon_set = k8s.apps.v1.DaemonSet(
             f"{name}-daemon-set",
             metadata={"name": APP, "namespace": NAMESPACE, "labels": _LABELS},
-            spec={
-                "selector": {"match_labels": _SELECTOR},
-                "template": {"metadata": {"labels": _LABELS}, "spec": _pod_spec(args)},
-            },
+            spec=k8s.apps.v1.DaemonSetSpecArgs(
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=_SELECTOR),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=_LABELS), spec=_pod_spec(args)
+                ),
+            ),
             opts=pulumi.ResourceOptions.merge(
                 in_namespace,
                 pulumi.ResourceOptions(depends_on=[service_account, *access, *args.depends_on]),
@@ -190,54 +192,74 @@ def _node_access(
     return [role, binding]
 
 
-def _pod_spec(args: DiskSetupArgs) -> dict[str, Any]:
-    return {
-        "service_account_name": APP,
-        "automount_service_account_token": args.startup_taint is not None,
-        "node_selector": dict(sorted(args.placement.node_selector.items())),
-        "tolerations": tolerations(args),
+def _pod_spec(args: DiskSetupArgs) -> k8s.core.v1.PodSpecArgs:
+    core = k8s.core.v1
+    return core.PodSpecArgs(
+        service_account_name=APP,
+        automount_service_account_token=args.startup_taint is not None,
+        node_selector=dict(sorted(args.placement.node_selector.items())),
+        tolerations=[
+            core.TolerationArgs(
+                key=toleration["key"],
+                operator=toleration["operator"],
+                value=toleration.get("value"),
+                effect=toleration.get("effect"),
+            )
+            for toleration in tolerations(args)
+        ],
         # The tool runs `chroot /host systemctl restart kubelet`; systemctl only
         # acts when PID 1 is the host's systemd, hence the host's PID namespace.
         # On the host's network the pod does not wait for the node's pod
         # network (CNI) to come up; the tool needs no DNS.
-        "host_pid": True,
-        "host_network": True,
-        "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
-        "init_containers": [
-            {
-                "name": "setup",
-                "image": args.image,
-                "command": ["ephemeral-storage-setup"],
-                "args": tool_args(args.mode, args.startup_taint, args.apply_sysctls),
-                "env": [{"name": "NODE_NAME", "value_from": {"field_ref": {"field_path": "spec.nodeName"}}}],
-                "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "128Mi"}},
-                # mkswap/swapon on raw devices, sysctls and the kubelet restart need it all.
-                "security_context": {"privileged": True, "run_as_user": 0},
-                "volume_mounts": [
-                    {"name": "dev", "mount_path": "/dev"},
-                    {"name": "host-root", "mount_path": "/host"},
+        host_pid=True,
+        host_network=True,
+        security_context=core.PodSecurityContextArgs(seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault")),
+        init_containers=[
+            core.ContainerArgs(
+                name="setup",
+                image=args.image,
+                command=["ephemeral-storage-setup"],
+                args=tool_args(args.mode, args.startup_taint, args.apply_sysctls),
+                env=[
+                    core.EnvVarArgs(
+                        name="NODE_NAME",
+                        value_from=core.EnvVarSourceArgs(
+                            field_ref=core.ObjectFieldSelectorArgs(field_path="spec.nodeName")
+                        ),
+                    )
                 ],
-            }
+                resources=core.ResourceRequirementsArgs(
+                    requests={"cpu": "50m", "memory": "128Mi"}, limits={"memory": "128Mi"}
+                ),
+                # mkswap/swapon on raw devices, sysctls and the kubelet restart need it all.
+                security_context=core.SecurityContextArgs(privileged=True, run_as_user=0),
+                volume_mounts=[
+                    core.VolumeMountArgs(name="dev", mount_path="/dev"),
+                    core.VolumeMountArgs(name="host-root", mount_path="/host"),
+                ],
+            )
         ],
-        "containers": [
-            {
+        containers=[
+            core.ContainerArgs(
                 # The same image's `sleep`: no second image to pin and pull.
-                "name": "pause",
-                "image": args.image,
-                "command": ["ephemeral-storage-setup"],
-                "args": ["sleep"],
-                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}, "limits": {"memory": "8Mi"}},
-                "security_context": {
-                    "allow_privilege_escalation": False,
-                    "read_only_root_filesystem": True,
-                    "run_as_non_root": True,
-                    "run_as_user": 65534,
-                    "capabilities": {"drop": ["ALL"]},
-                },
-            }
+                name="pause",
+                image=args.image,
+                command=["ephemeral-storage-setup"],
+                args=["sleep"],
+                resources=core.ResourceRequirementsArgs(
+                    requests={"cpu": "1m", "memory": "8Mi"}, limits={"memory": "8Mi"}
+                ),
+                security_context=core.SecurityContextArgs(
+                    allow_privilege_escalation=False,
+                    read_only_root_filesystem=True,
+                    run_as_non_root=True,
+                    run_as_user=65534,
+                    capabilities=core.CapabilitiesArgs(drop=["ALL"]),
+                ),
+            )
         ],
-        "volumes": [
-            {"name": "dev", "host_path": {"path": "/dev", "type": "Directory"}},
-            {"name": "host-root", "host_path": {"path": "/", "type": "Directory"}},
+        volumes=[
+            core.VolumeArgs(name="dev", host_path=core.HostPathVolumeSourceArgs(path="/dev", type="Directory")),
+            core.VolumeArgs(name="host-root", host_path=core.HostPathVolumeSourceArgs(path="/", type="Directory")),
         ],
-    }
+    )

@@ -164,7 +164,7 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
 
-        self.oidc_issuer_url = self.eks.identities.apply(lambda identities: identities[0].oidcs[0].issuer)
+        self.oidc_issuer_url = self.eks.identities.apply(_oidc_issuer)
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=self.oidc_issuer_url,
@@ -297,3 +297,17 @@ def vpc_cni_configuration(enforce_network_policies: bool) -> str:
     (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html).
     """
     return json.dumps({"enableNetworkPolicy": "true" if enforce_network_policies else "false"})
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL, which IRSA's trust policies and provider need.
+
+    The SDK types the identity's oidcs and issuer as optional; EKS always reports
+    one issuer for a created cluster, so a missing one is a provider failure worth
+    stopping on rather than an empty URL in every trust policy.
+    """
+    for identity in identities:
+        for oidc in identity.oidcs or []:
+            if oidc.issuer:
+                return oidc.issuer
+    raise pulumi.RunError("the EKS cluster reported no OIDC issuer, which IRSA roles need")

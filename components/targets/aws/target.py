@@ -56,11 +56,11 @@ from components.targets.prepared_stores import PreparedMetadataStore
 # Materialize's node placement, as in Materialize's own Terraform: a workload
 # label, with swap also the label the operator schedules swap-using pods by
 # (SWAP_NODE_LABELS), and a taint that keeps everything else off these nodes.
-WORKLOAD_LABEL = ("workload", "materialize-instance")
+WORKLOAD_LABEL: tuple[str, str] = ("workload", "materialize-instance")
 MATERIALIZE_TAINT = Toleration(
     key="materialize.cloud/workload", operator="Equal", value="materialize-instance", effect="NoSchedule"
 )
-SYSTEM_LABEL = ("workload", "system")
+SYSTEM_LABEL: tuple[str, str] = ("workload", "system")
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 _STS_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[\w-]+):sts::\d{12}:assumed-role/")
 # Callers EKS access entries cannot name: an STS federated-user session
@@ -153,10 +153,10 @@ class AwsTarget(pulumi.ComponentResource):
         )
         cluster = Cluster(f"{name}-cluster", cluster_args, opts=child)
 
-        system_nodes = settings.node_placement.system or Placement(node_selector=dict([SYSTEM_LABEL]))
+        system_nodes = settings.node_placement.system or Placement(nodeSelector=dict([SYSTEM_LABEL]))
         materialize_labels = dict([WORKLOAD_LABEL, *(SWAP_NODE_LABELS.items() if swap else [])])
         materialize_nodes = settings.node_placement.materialize or Placement(
-            node_selector=materialize_labels, tolerations=[MATERIALIZE_TAINT]
+            nodeSelector=materialize_labels, tolerations=[MATERIALIZE_TAINT]
         )
         node_groups = [
             NodeGroup(
