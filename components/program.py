@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.dataplane.data_plane import DataPlane, DataPlaneArgs
 from components.dataplane.environment_id import environment_ids
 from components.dataplane.upgrade_guard import check_upgrade, deployed_state, own_stack_name
+from components.install import build_install
 from components.settings import load_settings, read_pulumi_config
 from components.targets import target_class
 
@@ -23,28 +23,12 @@ async def main() -> dict[str, Any]:
         return support_main(values, secret_keys)
     # Bad configuration fails here, before anything is registered.
     settings = load_settings(values, secret_keys)
-    target_component = target_class(settings)
+    # An unavailable target is refused before the guard and the license-key checks.
+    target_class(settings)
     # Before the guard reads the deployed state: a license key that pins an
     # id the settings contradict is refused before anything is registered.
     ids = environment_ids(settings, own_stack_name())
     check_upgrade(settings, ids, await deployed_state())
 
-    target = target_component(settings.target, settings).result
-    data_plane = DataPlane("materialize", DataPlaneArgs(settings=settings, target=target, environment_ids=ids))
-    return {
-        "target": settings.target,
-        "materializeVersion": settings.version,
-        "crdVersion": settings.crd_version,
-        "instances": {
-            name: {
-                "namespace": instance.namespace,
-                "environmentId": ids[name],
-                "sqlEndpoint": instance.sql_endpoint,
-                "consoleEndpoint": instance.console_endpoint,
-            }
-            for name, instance in data_plane.instances.items()
-        },
-        # Kept apart from `instances` so the rest of that output stays readable.
-        "connectionStrings": {name: instance.connection_string for name, instance in data_plane.instances.items()},
-        **target.outputs,
-    }
+    # The same component other languages use through the package (components/install.py).
+    return build_install(settings, ids)
