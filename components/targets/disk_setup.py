@@ -229,7 +229,9 @@ def _pod_spec(args: DiskSetupArgs) -> k8s.core.v1.PodSpecArgs:
                     )
                 ],
                 resources=core.ResourceRequirementsArgs(
-                    requests={"cpu": "50m", "memory": "128Mi"}, limits={"memory": "128Mi"}
+                    # A CPU limit only throttles: formatting swap on a large disk takes longer, never fails.
+                    requests={"cpu": "50m", "memory": "128Mi"},
+                    limits={"cpu": "500m", "memory": "128Mi"},
                 ),
                 # mkswap/swapon on raw devices, sysctls and the kubelet restart need it all.
                 security_context=core.SecurityContextArgs(privileged=True, run_as_user=0),
@@ -247,7 +249,8 @@ def _pod_spec(args: DiskSetupArgs) -> k8s.core.v1.PodSpecArgs:
                 command=["ephemeral-storage-setup"],
                 args=["sleep"],
                 resources=core.ResourceRequirementsArgs(
-                    requests={"cpu": "1m", "memory": "8Mi"}, limits={"memory": "8Mi"}
+                    requests={"cpu": "1m", "memory": "8Mi"},
+                    limits={"cpu": "10m", "memory": "8Mi"},
                 ),
                 security_context=core.SecurityContextArgs(
                     allow_privilege_escalation=False,

@@ -244,3 +244,15 @@ def test_registering_twice_gives_identical_inputs() -> None:
         return {r.urn: (r.inputs, sorted(r.dependencies)) for r in disk_setup()}
 
     assert snapshot() == snapshot()
+
+
+def test_every_container_has_cpu_and_memory_requests_and_limits(gcp: list[Registered]) -> None:
+    spec = pod(gcp)
+    containers = [*spec["initContainers"], *spec["containers"]]
+    assert [c["name"] for c in containers] == ["setup", "pause"]
+    for container in containers:
+        resources = container["resources"]
+        for kind in ("requests", "limits"):
+            assert set(resources[kind]) == {"cpu", "memory"}, (container["name"], kind)
+        # Guaranteed memory: the limit is the request, so the node never over-commits it.
+        assert resources["limits"]["memory"] == resources["requests"]["memory"]
