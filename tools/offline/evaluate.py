@@ -4,7 +4,7 @@ Used by the offline plan and by the tests: the same code serves both."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +52,9 @@ def evaluate(
     stack: str = "dev",
     preview: bool = False,
     monitor: RecordingMonitor | None = None,
+    main: Callable[[], Awaitable[Mapping[str, Any]]] = program.main,
 ) -> Evaluation:
-    """Run components.program.main() under mocks and wait for every registration.
+    """Run components.program.main() (or another `main`) under mocks and wait for every registration.
 
     Pass a `monitor` to inspect what was registered even when the program fails.
     """
@@ -71,7 +72,7 @@ def evaluate(
     secret_outputs: set[str] = set()
 
     async def collect() -> None:
-        exports = await program.main()
+        exports = await main()
         for key, value in exports.items():
             output = pulumi.Output.from_input(value)
             outputs[key] = await output.future()
