@@ -1,7 +1,7 @@
 """Targets turn NetworkPolicy enforcement on where it is off, and open what the operator's webhook needs.
 
-(Issue 12's target part; the reachability evaluator over every stack's
-policies is still to come.)
+(Issue 12's target part; what every stack's policies let through is checked
+in test_network_reachability.py.)
 """
 
 from __future__ import annotations
