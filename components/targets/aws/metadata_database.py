@@ -75,6 +75,8 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
                     "metadata": {"labels": labels},
                     "spec": {
                         "restart_policy": "Never",
+                        # psql against RDS only: no Kubernetes API token in the pod.
+                        "automount_service_account_token": False,
                         "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
                         **setup.placement.pod_spec_fields(),
                         "containers": [
@@ -95,7 +97,7 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
                                 ],
                                 "resources": {
                                     "requests": {"cpu": "50m", "memory": "64Mi"},
-                                    "limits": {"memory": "256Mi"},
+                                    "limits": {"cpu": "500m", "memory": "256Mi"},
                                 },
                                 "security_context": _RESTRICTED,
                             }

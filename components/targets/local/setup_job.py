@@ -58,6 +58,8 @@ def setup_job(name: str, parent: pulumi.Resource, args: SetupJobArgs) -> k8s.bat
                     {
                         # Never, not OnFailure: every failed attempt keeps its pod and log.
                         "restart_policy": "Never",
+                        # It talks to Postgres or the object store, never to the Kubernetes API.
+                        "automount_service_account_token": False,
                         "containers": [
                             {
                                 "name": args.app,
@@ -66,7 +68,7 @@ def setup_job(name: str, parent: pulumi.Resource, args: SetupJobArgs) -> k8s.bat
                                 "env": args.env,
                                 "resources": {
                                     "requests": {"cpu": "50m", "memory": "64Mi"},
-                                    "limits": {"memory": "256Mi"},
+                                    "limits": {"cpu": "500m", "memory": "256Mi"},
                                 },
                                 "security_context": NO_ESCALATION,
                             }
