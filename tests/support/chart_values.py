@@ -80,6 +80,16 @@ CHARTS = {
             "charts/metrics-server/values.yaml",
             "683ed81c6074e7b49f732ab37168e316767e9782f0560ed905ad521d0b0e5b0d",
         ),
+        # The aws target's load-balancer controller (components/targets/aws/pins.py):
+        # the commit that released chart 1.11.0 (appVersion v2.11.0).
+        ChartValues(
+            "aws-load-balancer-controller",
+            "aws-load-balancer-controller-1.11.0",
+            "aws/eks-charts",
+            "e60a7cbf53b803037985c72e7dc47786f7ea2afe",
+            "stable/aws-load-balancer-controller/values.yaml",
+            "993e2c2114b562bdda4ba6bffc0eebdc7c584ea46c3d34b53fde85f1cf303f2b",
+        ),
     )
 }
 

@@ -3,10 +3,10 @@ Services into Network Load Balancers, and the Service annotations that hand
 Services to it.
 
 It runs with its own IRSA role (kube-system:aws-load-balancer-controller) and
-is part of `Platform.ready`: Services are created only once it (and its
-mutating webhook) run, and on destroy they are deleted while it still runs,
-so it removes each NLB, and the NLB's network interfaces leave the subnets,
-before the subnets and the VPC are deleted.
+is the platform's `load_balancer_ready`: Services are created once it runs, and
+on destroy they are deleted while it still runs, so it removes each NLB, and
+the NLB's network interfaces leave the subnets, before the subnets and the VPC
+are deleted.
 """
 
 from __future__ import annotations
@@ -133,6 +133,11 @@ class LoadBalancerController(pulumi.ComponentResource):
                 },
                 # The stack's tags on every load balancer, target group and security group it creates.
                 "defaultTags": dict(context.tags),
+                # Off: the chart's Service webhook (templates/webhook.yaml, mservice.elbv2.k8s.aws)
+                # intercepts every Service create in the cluster and fails closed when the
+                # controller is down, only to claim LoadBalancer Services for it; ours
+                # already name it (`aws-load-balancer-type: external`).
+                "enableServiceMutatorWebhook": False,
                 **args.system_nodes.helm_values(),
             },
             **RELEASE_POLICY,

@@ -21,6 +21,7 @@ from tests.harness.graph import upstream
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import Evaluation, evaluate, named, paths_holding
+from tests.support.chart_values import chart_defaults, unknown_keys
 from tests.targets.aws.stack import (
     ACCESS_ENTRY,
     ACCESS_POLICY,
@@ -661,6 +662,21 @@ def test_load_balancer_controller_runs_with_its_own_irsa_role(example: Evaluatio
     assert "system:serviceaccount:kube-system:aws-load-balancer-controller" in condition.values()
     document = policy(ending(example, "aws:iam/policy:Policy", "-lb-controller-policy"))
     assert any("elasticloadbalancing:CreateLoadBalancer" in s["Action"] for s in document["Statement"])
+
+
+def test_load_balancer_controller_values_exist_in_its_chart_and_its_service_webhook_is_off(
+    example: Evaluation,
+) -> None:
+    values = release(example, "aws-load-balancer-controller").inputs["values"]
+    # The webhook would intercept every Service create and fail closed; ours name the controller anyway.
+    assert values["enableServiceMutatorWebhook"] is False
+    for service in example.of_type(SERVICE):
+        annotations = service.inputs["metadata"]["annotations"]
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external", service.name
+    defaults = chart_defaults("aws-load-balancer-controller")
+    assert defaults["enableServiceMutatorWebhook"] is True
+    # defaultTags is a map the chart defaults to empty: any tags go.
+    assert unknown_keys(values, defaults, set()) == []
 
 
 # --- secrets, schemas, determinism ----------------------------------------------------------------
