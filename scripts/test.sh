@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh checkout: creates ./venv, installs the
-# pinned dependencies, then lints and tests. Extra arguments go to pytest.
+# pinned dependencies, then lints, type-checks and tests. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 venv/bin/ruff check .
 venv/bin/ruff format --check .
+# Types (pyproject.toml [tool.basedpyright]: components/, tools/, policy/), zero errors.
+venv/bin/basedpyright
 venv/bin/pytest "$@"

@@ -30,25 +30,33 @@ import pulumi_kubernetes as k8s
 from components.contract import ClusterNetwork, NetworkPeer
 from components.dataplane import exposure
 from components.dataplane.exposure import ExposureType
-from components.dataplane.network_policies import Rule, egress_to, ingress_from, labels_selector, network_policy
+from components.dataplane.network_policies import (
+    IngressRule,
+    Selector,
+    egress_to,
+    ingress_from,
+    labels_selector,
+    network_policy,
+    requirement,
+)
 
 # Labels the operator puts on an instance's pods (transcribed, with the commits,
-# in tests/harness/operator_policies.py): every Materialize pod carries the
+# in tests/harness/network_policy.py): every Materialize pod carries the
 # resource id; balancerd's and the console's pods also `app: balancerd|console`.
 RESOURCE_ID_LABEL = "materialize.cloud/mz-resource-id"
-MATERIALIZE_PODS: dict[str, Any] = {"matchExpressions": [{"key": RESOURCE_ID_LABEL, "operator": "Exists"}]}
+MATERIALIZE_PODS = Selector(match_expressions=[requirement(RESOURCE_ID_LABEL, "Exists")])
 # `app: environmentd`, not `materialize.cloud/app`: the operator has set the latter
 # to "environmentd" (src/orchestratord/src/controller/materialize/generation.rs at
 # edc0c2f845d6550438a466ffb4d949a778603aba) and, in earlier releases, to the
 # service name "mz<resourceId>-environmentd"; `app` is "environmentd" in both.
 ENVIRONMENTD = labels_selector({"app": "environmentd"})
 # environmentd and clusterd: every Materialize pod but balancerd's and the console's.
-STORAGE_USERS: dict[str, Any] = {
-    "matchExpressions": [
-        {"key": RESOURCE_ID_LABEL, "operator": "Exists"},
-        {"key": "app", "operator": "NotIn", "values": ["balancerd", "console"]},
+STORAGE_USERS = Selector(
+    match_expressions=[
+        requirement(RESOURCE_ID_LABEL, "Exists"),
+        requirement("app", "NotIn", ["balancerd", "console"]),
     ]
-}
+)
 BALANCERD = labels_selector({"app": "balancerd"})
 CONSOLE = labels_selector({"app": "console"})
 # balancerd's readiness endpoint, which cloud load balancers health-check.
@@ -76,7 +84,7 @@ def exposure_sources(args: InstanceNetworkPoliciesArgs) -> list[NetworkPeer]:
     return [IN_CLUSTER, NetworkPeer(cidrs=clients)] if clients else [IN_CLUSTER]
 
 
-def app_ingress(args: InstanceNetworkPoliciesArgs, ports: Sequence[int], probed: Sequence[int]) -> list[Rule]:
+def app_ingress(args: InstanceNetworkPoliciesArgs, ports: Sequence[int], probed: Sequence[int]) -> list[IngressRule]:
     rules = [ingress_from(peer, ports) for peer in exposure_sources(args)]
     probes = list(args.network.load_balancer_probes)
     if args.exposure != "clusterIP" and probes:

@@ -31,7 +31,15 @@ from components.dataplane.monitoring_values import (
     OPERATOR_METRICS_PORT,
     SCRAPER_LABELS,
 )
-from components.dataplane.network_policies import Rule, egress_to, ingress_from, labels_selector, network_policy
+from components.dataplane.network_policies import (
+    EVERYTHING,
+    EgressRule,
+    egress_to,
+    ingress_from,
+    labels_selector,
+    net,
+    network_policy,
+)
 
 POLICY_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "materialize-monitoring"}
 SCRAPER = NetworkPeer(namespaces=(MONITORING_NAMESPACE,), pod_labels=SCRAPER_LABELS)
@@ -71,7 +79,7 @@ def materialize_scrape_ingress() -> dict[str, dict[str, Any]]:
     }
 
 
-def scraper_egress(args: MonitoringNetworkPoliciesArgs) -> list[Rule]:
+def scraper_egress(args: MonitoringNetworkPoliciesArgs) -> list[EgressRule]:
     network = args.network
     instances = tuple(sorted(args.instance_namespaces))
     endpoints = [
@@ -94,7 +102,7 @@ def scraper_egress(args: MonitoringNetworkPoliciesArgs) -> list[Rule]:
         endpoints.append(NetworkEndpoint(NetworkPeer(cidrs=ANYWHERE), ports=sorted(set(args.remote_write_ports))))
     rules = [egress_to(endpoint) for endpoint in endpoints]
     # Its own namespace: kube-state-metrics, the operator, the config reloader, itself.
-    rules.append({"to": [{"podSelector": {}}]})
+    rules.append(EgressRule(to=[net.NetworkPolicyPeerArgs(pod_selector=EVERYTHING)]))
     return rules
 
 

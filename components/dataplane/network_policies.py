@@ -8,54 +8,59 @@ operator chart's own egress-only policy ends up isolating ingress too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contract import NetworkEndpoint, NetworkPeer
 
-Selector = dict[str, Any]
-Rule = dict[str, Any]
+meta = k8s.meta.v1
+net = k8s.networking.v1
+Selector = meta.LabelSelectorArgs
+IngressRule = net.NetworkPolicyIngressRuleArgs
+EgressRule = net.NetworkPolicyEgressRuleArgs
 
 # Every namespace, or every pod of the namespaces a peer selects.
-EVERYTHING: Selector = {}
+EVERYTHING = meta.LabelSelectorArgs()
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def labels_selector(labels: Mapping[str, str]) -> Selector:
-    return {"matchLabels": dict(sorted(labels.items()))} if labels else {}
+    return meta.LabelSelectorArgs(match_labels=dict(sorted(labels.items()))) if labels else EVERYTHING
 
 
-def peers(peer: NetworkPeer) -> list[dict[str, Any]]:
+def requirement(key: str, operator: str, values: Sequence[str] | None = None) -> meta.LabelSelectorRequirementArgs:
+    return meta.LabelSelectorRequirementArgs(key=key, operator=operator, values=list(values) if values else None)
+
+
+def peers(peer: NetworkPeer) -> list[net.NetworkPolicyPeerArgs]:
     """`peer` as the entries of a rule's `from` / `to` (never empty: an empty list admits everything)."""
     if peer.all_pods:
-        return [{"namespaceSelector": EVERYTHING}]
-    found: list[dict[str, Any]] = [{"ipBlock": {"cidr": cidr}} for cidr in peer.cidrs]
+        return [net.NetworkPolicyPeerArgs(namespace_selector=EVERYTHING)]
+    found = [net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr=cidr)) for cidr in peer.cidrs]
     for namespace in peer.namespaces:
-        entry: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}
-        if peer.pod_labels:
-            entry["podSelector"] = labels_selector(peer.pod_labels)
-        found.append(entry)
+        found.append(
+            net.NetworkPolicyPeerArgs(
+                namespace_selector=labels_selector({NAMESPACE_NAME_LABEL: namespace}),
+                pod_selector=labels_selector(peer.pod_labels) if peer.pod_labels else None,
+            )
+        )
     if not found:
         raise ValueError(f"{peer} names nobody: a rule without peers would admit every peer")
     return found
 
 
-def ports(numbers: Sequence[int | str], protocols: Sequence[str] = ("TCP",)) -> list[dict[str, Any]]:
-    return [{"port": number, "protocol": protocol} for number in numbers for protocol in protocols]
+def ports(numbers: Sequence[int | str], protocols: Sequence[str] = ("TCP",)) -> list[net.NetworkPolicyPortArgs]:
+    return [net.NetworkPolicyPortArgs(port=number, protocol=protocol) for number in numbers for protocol in protocols]
 
 
-def egress_to(endpoint: NetworkEndpoint) -> Rule:
-    return {"to": peers(endpoint.peer), "ports": ports(endpoint.ports, endpoint.protocols)}
+def egress_to(endpoint: NetworkEndpoint) -> EgressRule:
+    return EgressRule(to=peers(endpoint.peer), ports=ports(endpoint.ports, endpoint.protocols))
 
 
-def ingress_from(peer: NetworkPeer | None, numbers: Sequence[int | str]) -> Rule:
+def ingress_from(peer: NetworkPeer | None, numbers: Sequence[int | str]) -> IngressRule:
     """Ingress on `numbers` (TCP) from `peer`; None: from any source."""
-    rule: Rule = {"ports": ports(numbers)}
-    if peer is not None:
-        rule["from"] = peers(peer)
-    return rule
+    return IngressRule(ports=ports(numbers), from_=peers(peer) if peer is not None else None)
 
 
 def network_policy(
@@ -64,23 +69,20 @@ def network_policy(
     policy_name: str,
     namespace: pulumi.Input[str],
     pod_selector: Selector,
-    ingress: Sequence[Rule] = (),
-    egress: Sequence[Rule] = (),
+    ingress: Sequence[IngressRule] = (),
+    egress: Sequence[EgressRule] = (),
     labels: Mapping[str, str],
     opts: pulumi.ResourceOptions,
 ) -> k8s.networking.v1.NetworkPolicy:
     """A policy that allows exactly `ingress` and `egress` to the pods `pod_selector` picks."""
-    spec: dict[str, Any] = {
-        "podSelector": pod_selector,
-        "policyTypes": [kind for kind, rules in (("Ingress", ingress), ("Egress", egress)) if rules],
-    }
-    if ingress:
-        spec["ingress"] = list(ingress)
-    if egress:
-        spec["egress"] = list(egress)
     return k8s.networking.v1.NetworkPolicy(
         name,
-        metadata={"name": policy_name, "namespace": namespace, "labels": dict(labels)},
-        spec=spec,
+        metadata=meta.ObjectMetaArgs(name=policy_name, namespace=namespace, labels=dict(labels)),
+        spec=net.NetworkPolicySpecArgs(
+            pod_selector=pod_selector,
+            policy_types=[kind for kind, rules in (("Ingress", ingress), ("Egress", egress)) if rules],
+            ingress=list(ingress) or None,
+            egress=list(egress) or None,
+        ),
         opts=opts,
     )

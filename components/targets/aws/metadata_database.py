@@ -69,42 +69,44 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
                 # A Job that failed in an earlier update runs afresh instead of being awaited again.
                 "annotations": {"pulumi.com/replaceUnready": "true"},
             },
-            spec={
-                "backoff_limit": BACKOFF_LIMIT,
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "restart_policy": "Never",
-                        # psql against RDS only: no Kubernetes API token in the pod.
-                        "automount_service_account_token": False,
-                        "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
-                        **setup.placement.pod_spec_fields(),
-                        "containers": [
-                            {
-                                "name": "setup",
-                                "image": POSTGRES_CLIENT_IMAGE,
-                                "command": ["sh", "-ec", SETUP_SCRIPT],
-                                "env": [
-                                    secret_env("PGHOST", ADMIN_SECRET, "host"),
-                                    secret_env("PGPORT", ADMIN_SECRET, "port"),
-                                    secret_env("PGUSER", ADMIN_SECRET, "username"),
-                                    secret_env("PGPASSWORD", ADMIN_SECRET, "password"),
-                                    plain_env("PGDATABASE", "postgres"),
-                                    # RDS forces TLS (rds.force_ssl); the server certificate is RDS's.
-                                    plain_env("PGSSLMODE", "require"),
-                                    plain_env("PGCONNECT_TIMEOUT", "10"),
-                                    *credentials.setup_env(),
-                                ],
-                                "resources": {
-                                    "requests": {"cpu": "50m", "memory": "64Mi"},
-                                    "limits": {"cpu": "500m", "memory": "256Mi"},
-                                },
-                                "security_context": _RESTRICTED,
-                            }
-                        ],
-                    },
-                },
-            },
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=BACKOFF_LIMIT,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        **{
+                            "restart_policy": "Never",
+                            # psql against RDS only: no Kubernetes API token in the pod.
+                            "automount_service_account_token": False,
+                            "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
+                            **setup.placement.pod_spec_fields(),
+                            "containers": [
+                                {
+                                    "name": "setup",
+                                    "image": POSTGRES_CLIENT_IMAGE,
+                                    "command": ["sh", "-ec", SETUP_SCRIPT],
+                                    "env": [
+                                        secret_env("PGHOST", ADMIN_SECRET, "host"),
+                                        secret_env("PGPORT", ADMIN_SECRET, "port"),
+                                        secret_env("PGUSER", ADMIN_SECRET, "username"),
+                                        secret_env("PGPASSWORD", ADMIN_SECRET, "password"),
+                                        plain_env("PGDATABASE", "postgres"),
+                                        # RDS forces TLS (rds.force_ssl); the server certificate is RDS's.
+                                        plain_env("PGSSLMODE", "require"),
+                                        plain_env("PGCONNECT_TIMEOUT", "10"),
+                                        *credentials.setup_env(),
+                                    ],
+                                    "resources": {
+                                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                                        "limits": {"cpu": "500m", "memory": "256Mi"},
+                                    },
+                                    "security_context": _RESTRICTED,
+                                }
+                            ],
+                        }
+                    ),
+                ),
+            ),
             # The Job keeps a fixed name: the old one must go before a replacement,
             # and a new password is only set on the server when the Job runs again.
             opts=pulumi.ResourceOptions.merge(
