@@ -15,6 +15,7 @@ import pulumi
 
 from components.dataplane.data_plane import DataPlane, DataPlaneArgs
 from components.dataplane.environment_id import environment_ids
+from components.dataplane.upgrade_guard import own_stack_name
 from components.settings import load_settings
 from components.settings.model import Settings
 from components.targets import target_class
@@ -62,6 +63,15 @@ def config_from_args(args: Mapping[str, Any]) -> dict[str, Any]:
     return {_config_key(name): value for name, value in args.items() if value is not None}
 
 
+def checked_environment_ids(settings: Settings) -> dict[str, str]:
+    """The instances' environment ids, after what is refused before anything is registered.
+
+    An unavailable target is refused first, then the license-key checks that
+    deriving the ids makes (a key that pins an id the settings contradict)."""
+    target_class(settings)
+    return environment_ids(settings, own_stack_name())
+
+
 def build_install(
     settings: Settings, ids: dict[str, str], opts: pulumi.ResourceOptions | None = None
 ) -> dict[str, Any]:
@@ -103,19 +113,10 @@ class Install(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         secret_keys: frozenset[str] = frozenset({"licenseKey"}),
-        settings: Settings | None = None,
-        ids: dict[str, str] | None = None,
     ) -> None:
         # Validation first, so bad inputs register nothing (not even this component).
-        settings = settings or load_settings(config_from_args(args), secret_keys)
-        target_class(settings)  # refused before the license-key checks, as in the stack program
-        ids = ids or environment_ids(settings, _stack_name())
+        settings = load_settings(config_from_args(args), secret_keys)
+        ids = checked_environment_ids(settings)
         super().__init__("materialize:index:Install", name, None, opts)
         self.outputs = build_install(settings, ids, pulumi.ResourceOptions(parent=self))
         self.register_outputs(self.outputs)
-
-
-def _stack_name() -> str:
-    from components.dataplane.upgrade_guard import own_stack_name
-
-    return own_stack_name()

@@ -169,6 +169,18 @@ def _random_password(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
     return {**args.inputs, "result": result, "bcryptHash": "$2a$10$" + stable_hex(result, length=53)}
 
 
+def _deployment_status(args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+    replicas = args.inputs.get("spec", {}).get("replicas", 1)
+    return {
+        "observedGeneration": 1,
+        "replicas": replicas,
+        "readyReplicas": replicas,
+        "updatedReplicas": replicas,
+        "availableReplicas": replicas,
+        "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True"}],
+    }
+
+
 _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = {
     "pulumi:providers:kubernetes": lambda a: dict(a.inputs),
     "pulumi:providers:random": lambda a: dict(a.inputs),
@@ -220,19 +232,7 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
     ),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _k8s_object,
     # Every replica rolled out and ready (the provider waits for that).
-    "kubernetes:apps/v1:Deployment": lambda a: _k8s_object(
-        a,
-        {
-            "status": {
-                "observedGeneration": 1,
-                "replicas": a.inputs.get("spec", {}).get("replicas", 1),
-                "readyReplicas": a.inputs.get("spec", {}).get("replicas", 1),
-                "updatedReplicas": a.inputs.get("spec", {}).get("replicas", 1),
-                "availableReplicas": a.inputs.get("spec", {}).get("replicas", 1),
-                "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True"}],
-            }
-        },
-    ),
+    "kubernetes:apps/v1:Deployment": lambda a: _k8s_object(a, {"status": _deployment_status(a)}),
     "kubernetes:apps/v1:DeploymentPatch": _k8s_object,
 }
 
