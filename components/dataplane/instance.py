@@ -162,7 +162,9 @@ class MaterializeInstance(pulumi.ComponentResource):
                         depends_on=list(platform.load_balancer_ready),
                         # Pulumi waits for a Service's endpoints to be ready (its pods:
                         # they come with the rollout) and its load balancer's address,
-                        # 10 minutes by default; give it as long as the instance.
+                        # 10 minutes by default (pulumi-kubernetes, the Service resource's
+                        # documented await logic, provider/pkg/await/service.go); give it
+                        # as long as the instance.
                         custom_timeouts=pulumi.CustomTimeouts(create=ready_timeout, update=ready_timeout),
                         ignore_changes=[
                             f'metadata.annotations["{key}"]' for key in platform.controller_service_annotations
