@@ -38,6 +38,19 @@ class Evaluation:
     def types(self) -> set[str]:
         return {r.type for r in self.registered}
 
+    def desired_state(self) -> dict[str, tuple[Any, ...]]:
+        """What the engine would diff, per URN: inputs, secrecy, protection, dependencies.
+
+        Registration order is left out: it is up to the event loop (dynamic resources pickle their
+        provider asynchronously) and the engine does not diff it.
+        """
+        state = {
+            r.urn: (r.inputs, sorted(r.secret_paths), r.protect, sorted(r.dependencies), r.parent)
+            for r in self.registered
+        }
+        assert len(state) == len(self.registered), "two registrations share a URN"
+        return state
+
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack config as the Pulumi CLI hands it to a program: strings and JSON."""
