@@ -15,6 +15,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from components.settings import SECRET_KEYS, InstanceSettings, Settings, pulumi_config_type
+from components.settings.target_sections import TARGET_SECTIONS
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,13 @@ def key_docs(model: type[BaseModel] = Settings) -> list[KeyDoc]:
     docs = []
     for name, info in model.model_fields.items():
         key = info.alias or name
+        # A target's section is None in the model until its target is selected; then it is validated from {}.
+        section = model is Settings and key in TARGET_SECTIONS
         docs.append(
             KeyDoc(
                 key=key,
                 pulumi_type=pulumi_config_type(info.annotation),
-                default=_default(info) if not info.is_required() else PydanticUndefined,
+                default={} if section else _default(info) if not info.is_required() else PydanticUndefined,
                 description=info.description or "",
                 secret=model is Settings and key in SECRET_KEYS,
             )

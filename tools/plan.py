@@ -117,6 +117,13 @@ def render(evaluation: Evaluation) -> str:
 
 
 def plan_stack(stack: str, secrets: dict[str, str], root: Path = ROOT) -> str:
+    evaluation, notes = evaluate_stack(stack, secrets, root)
+    header = f"Plan for stack {stack!r} (offline, under mocks)" + "".join(f"\n  note: {n}" for n in notes)
+    return f"{header}\n\n{render(evaluation)}"
+
+
+def evaluate_stack(stack: str, secrets: dict[str, str], root: Path = ROOT) -> tuple[Evaluation, list[str]]:
+    """An example stack's file evaluated under mocks, with notes on what was stood in for."""
     stack_config = read_stack_config(stack, root)
     values = dict(stack_config.values)
     notes = []
@@ -132,9 +139,7 @@ def plan_stack(stack: str, secrets: dict[str, str], root: Path = ROOT) -> str:
             f"stack {stack}: encrypted values cannot be read offline: {', '.join(unreadable)}; "
             "pass them with --secret KEY=VALUE"
         )
-    evaluation = evaluate({**values, **secrets}, secret_keys=sorted(secrets), stack=stack)
-    header = f"Plan for stack {stack!r} (offline, under mocks)" + "".join(f"\n  note: {n}" for n in notes)
-    return f"{header}\n\n{render(evaluation)}"
+    return evaluate({**values, **secrets}, secret_keys=sorted(secrets), stack=stack), notes
 
 
 def secret_argument(text: str) -> tuple[str, str]:

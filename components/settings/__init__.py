@@ -2,19 +2,16 @@
 
 Every value a stack can set is declared in this package (and in Pulumi.yaml,
 kept in step by a test): `model.Settings` with its parts (`instance`,
-`placement`) and one module per target's own settings. `loading` turns raw
+`placement`) and one module per target's own settings, imported only on a
+stack of that target (`target_sections`). `loading` turns raw
 Pulumi config into `Settings` or into one clean error, before any resource is
 registered.
 """
 
 from components.persist_url import INSTANCE_PLACEHOLDER
-from components.settings.aws import AwsSettings, has_local_nvme
-from components.settings.azure import AzureSettings
 from components.settings.base import CLOUD_TARGETS, PROJECT, StrictModel
-from components.settings.gcp import GcpSettings, machine_family
 from components.settings.instance import Exposure, InstanceSettings, Resources
 from components.settings.loading import SECRET_KEYS, load_settings, pulumi_config_type, read_pulumi_config
-from components.settings.local import LocalSettings
 from components.settings.model import CertManagerSettings, Settings
 from components.settings.placement import NodePlacement, Placement, Toleration
 
@@ -23,22 +20,16 @@ __all__ = [
     "INSTANCE_PLACEHOLDER",
     "PROJECT",
     "SECRET_KEYS",
-    "AwsSettings",
-    "AzureSettings",
     "CertManagerSettings",
     "Exposure",
-    "GcpSettings",
     "InstanceSettings",
-    "LocalSettings",
     "NodePlacement",
     "Placement",
     "Resources",
     "Settings",
     "StrictModel",
     "Toleration",
-    "has_local_nvme",
     "load_settings",
-    "machine_family",
     "pulumi_config_type",
     "read_pulumi_config",
 ]

@@ -26,6 +26,7 @@ from components.persist_url import INSTANCE_PLACEHOLDER, parse_persist_url
 from components.settings.base import PROJECT
 from components.settings.model import Settings
 from components.settings.monitoring import monitoring_secret_problems
+from components.settings.target_sections import TARGET_SECTIONS, section_model
 
 # Keys whose values are Pulumi secrets: never shown in errors, never plain text.
 SECRET_KEYS = frozenset({"licenseKey", "kubeconfig", "metadataBackendUrl", "persistBackendUrl"})
@@ -108,6 +109,9 @@ def _allowed_keys_at(location: list[Any], model: type[BaseModel]) -> list[str]:
         info = _field(model, part)
         if info is None:
             break
+        if model is Settings and part in TARGET_SECTIONS:
+            model = section_model(part)  # typed Any in Settings: it is imported only when selected
+            continue
         annotation = info.annotation
         candidates = [annotation, *getattr(annotation, "__args__", ())]
         nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from components.cluster_sizes import ClusterSize, SizeName
-from components.settings.aws import AwsSettings
-from components.settings.azure import AzureSettings
 from components.settings.base import CLOUD_TARGETS, StrictModel, materialize_version
-from components.settings.gcp import GcpSettings
 from components.settings.instance import InstanceSettings
-from components.settings.local import LocalSettings
 from components.settings.monitoring import MonitoringSettings
 from components.settings.placement import NodePlacement
+from components.settings.target_sections import TARGET_SECTIONS, section_model
 from components.versions import (
     DEFAULT_MATERIALIZE_VERSION,
     FIRST_V1_CRD_VERSION,
     Version,
 )
+
+if TYPE_CHECKING:
+    # What the target code reads. At run time the fields are validated by the selected
+    # target's model, imported only then (target_sections.py); other targets' fields are None.
+    from components.settings.aws import AwsSettings as AwsSection
+    from components.settings.azure import AzureSettings as AzureSection
+    from components.settings.gcp import GcpSettings as GcpSection
+    from components.settings.local import LocalSettings as LocalSection
+else:
+    AwsSection = AzureSection = GcpSection = LocalSection = Any
 
 
 class CertManagerSettings(StrictModel):
@@ -108,22 +116,37 @@ class Settings(StrictModel):
     aws_account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = Field(
         default=None, alias="awsAccountId", description="byo with cloudProvider aws: the 12-digit account id."
     )
-    local: LocalSettings = Field(
-        default_factory=LocalSettings,
+    # Each is validated by its target's model only on a stack with that target (the field is None
+    # on every other stack): see _target_section.
+    local: LocalSection = Field(
+        default=None,
+        validate_default=True,
         description="local: {storageClass, postgresStorage, objectStoreStorage} of the in-cluster stores.",
     )
-    gcp: GcpSettings = Field(
-        default_factory=GcpSettings,
+    gcp: GcpSection = Field(
+        default=None,
+        validate_default=True,
         description="gcp: project, VPC, GKE version and node pools, Cloud SQL (see docs/gcp.md).",
     )
-    aws: AwsSettings = Field(
-        default_factory=AwsSettings,
+    aws: AwsSection = Field(
+        default=None,
+        validate_default=True,
         description="aws: VPC, EKS node groups, RDS Postgres and S3 (see docs/aws.md).",
     )
-    azure: AzureSettings = Field(
-        default_factory=AzureSettings,
+    azure: AzureSection = Field(
+        default=None,
+        validate_default=True,
         description="azure: resource group, VNet, AKS pools, Flexible Server and Blob storage (see docs/azure.md).",
     )
+
+    @field_validator(*TARGET_SECTIONS, mode="plain")
+    @classmethod
+    def _target_section(cls, value: Any, info: ValidationInfo) -> Any:
+        # `target` is declared first, so it is validated (or has failed) by now.
+        if info.field_name != info.data.get("target"):
+            return value  # another target's section: refused in _consistent when it is set
+        assert info.field_name is not None
+        return section_model(info.field_name).model_validate({} if value is None else value)
 
     @field_validator("license_key")
     @classmethod
@@ -142,6 +165,9 @@ class Settings(StrictModel):
         shared = sorted({ns for ns in namespaces if namespaces.count(ns) > 1})
         if shared:
             raise ValueError(f"instances: each instance needs its own namespace; shared: {', '.join(shared)}")
+        for key in TARGET_SECTIONS:
+            if key != self.target and getattr(self, key) is not None:
+                raise ValueError(f"{key}: only used by the {key} target; this stack's target is {self.target}")
         if self.target in CLOUD_TARGETS and not self.region:
             raise ValueError(f"region: target {self.target} needs a region")
         if self.target != "byo":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from components.settings.target_sections import TARGET_SECTIONS
 from tools.stack_files import stack_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ def test_cloud_sdks_are_imported_only_by_their_target() -> None:
     assert offenders == []
 
 
+SECTION_MODULES = {module for module, _ in TARGET_SECTIONS.values()}
 STACK_SDKS = {
     "byo": set(),
     "support": set(),
@@ -60,9 +62,13 @@ def test_evaluating_a_stack_loads_only_its_own_cloud_sdk(stack: str) -> None:
         "import sys; from tools import plan; "
         f"assert plan.main(['--stack', {stack!r}]) == 0; "
         f"print(sorted(m for m in sys.modules if m in {sorted(SDKS)!r})); "
-        "print('components.controlplane' in sys.modules)"
+        "print('components.controlplane' in sys.modules); "
+        f"print(sorted(m for m in sys.modules if m in {sorted(SECTION_MODULES)!r}))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    *_, sdks, control_plane = result.stdout.strip().splitlines()
+    *_, sdks, control_plane, sections = result.stdout.strip().splitlines()
     assert sdks == str(sorted(STACK_SDKS[stack]))
     assert control_plane == str(stack in CONTROL_PLANE_STACKS)
+    # Only the stack's own target settings are validated, so only they are imported (issue 14 item 3).
+    own = [f"components.settings.{stack}"] if stack in TARGET_SECTIONS else []
+    assert sections == str(own)

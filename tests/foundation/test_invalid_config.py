@@ -111,6 +111,16 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["materialize:region: target aws needs a region"],
     ),
     ("bad swap type", byo_config(swap="sometimes"), ["materialize:swap", "'sometimes'"]),
+    (
+        "another target's section",
+        byo_config(aws={"zoneCount": 3}),
+        ["materialize:aws: only used by the aws target; this stack's target is byo"],
+    ),
+    (
+        "unknown key in the selected target's section",
+        {"target": "aws", "region": "us-east-1", "licenseKey": LICENSE_KEY, "aws": {"zoneCuont": 3}},
+        ["materialize:aws.zoneCuont", "unknown key", "did you mean 'zoneCount'", "allowed keys here", "natGateways"],
+    ),
 ]
 
 

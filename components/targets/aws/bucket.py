@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import AwsSettings
+from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import document
 

@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.settings import AwsSettings
+from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import STS_AUDIENCE, document, irsa_trust_policy, service_trust_policy
 from components.targets.aws.kubeconfig import exec_kubeconfig

@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.settings import AwsSettings
+from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
 
 PORT = 5432

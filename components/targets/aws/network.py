@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import AwsSettings
+from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import document, service_trust_policy
 from components.targets.aws.interface_cleanup import InterfaceCleanup, InterfaceCleanupArgs

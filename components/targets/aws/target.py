@@ -27,7 +27,8 @@ from components.contract import (
     TargetResult,
 )
 from components.persist_url import s3_persist_url
-from components.settings import Placement, Settings, Toleration, has_local_nvme
+from components.settings import Placement, Settings, Toleration
+from components.settings.aws import has_local_nvme
 from components.settings.loading import report
 from components.targets.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.targets.aws.bottlerocket import materialize_node_settings

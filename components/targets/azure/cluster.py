@@ -18,8 +18,8 @@ import pulumi_azure_native as azure
 import pulumi_azure_native.containerservice as cs
 import pulumi_kubernetes as k8s
 
-from components.settings import AzureSettings, Placement, Toleration
-from components.settings.azure import MaintenanceWindow
+from components.settings import Placement, Toleration
+from components.settings.azure import AzureSettings, MaintenanceWindow
 from components.targets.azure.home import Home
 from components.targets.azure.kubeconfig import exec_kubeconfig
 from components.targets.azure.names import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR

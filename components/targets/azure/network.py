@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
-from components.settings import AzureSettings
+from components.settings.azure import AzureSettings
 from components.targets.azure.home import Home
 
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"

@@ -15,7 +15,7 @@ import pulumi_random as random
 
 from components.contract import InstanceIdentity, MetadataDatabase
 from components.metadata_url import postgres_url
-from components.settings import AzureSettings
+from components.settings.azure import AzureSettings
 from components.targets.azure.home import Home
 from components.targets.azure.names import unique_suffix
 from components.targets.azure.protection import delete_lock

@@ -25,7 +25,8 @@ from components.contract import (
     Platform,
     TargetResult,
 )
-from components.settings import AzureSettings, Placement, Settings
+from components.settings import Placement, Settings
+from components.settings.azure import AzureSettings
 from components.settings.loading import report
 from components.targets.azure.cluster import (
     MATERIALIZE_NODE_LABELS,

@@ -14,8 +14,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.settings import GcpSettings
-from components.settings.gcp import rfc3339
+from components.settings.gcp import GcpSettings, rfc3339
 from components.targets.gcp.context import GcpContext
 from components.targets.gcp.kubeconfig import gke_kubeconfig
 from components.targets.gcp.network import NetworkRef

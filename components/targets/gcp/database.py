@@ -18,7 +18,7 @@ import pulumi_random as random
 
 from components.contract import InstanceIdentity, MetadataDatabase
 from components.metadata_url import postgres_url
-from components.settings import GcpSettings
+from components.settings.gcp import GcpSettings
 from components.targets.gcp.context import GcpContext
 from components.targets.gcp.network import NetworkRef
 from components.targets.metadata_roles import database_name

@@ -28,7 +28,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.settings import PROJECT, GcpSettings
+from components.settings import PROJECT
+from components.settings.gcp import GcpSettings
 from components.settings.loading import report
 
 KEY = f"{PROJECT}:gcp.kubernetesVersion"

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from components.settings import PROJECT, GcpSettings
+from components.settings import PROJECT
+from components.settings.gcp import GcpSettings
 
 _SERIES: Mapping[str, Mapping[int, int]] = {
     # vCPUs -> Titanium SSDs, the same for the standard and highmem shapes.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.settings import GcpSettings
+from components.settings.gcp import GcpSettings
 from components.targets.gcp.context import GcpContext
 
 PODS_RANGE = "pods"

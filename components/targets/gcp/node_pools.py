@@ -18,7 +18,8 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 
-from components.settings import GcpSettings, Placement, Toleration, machine_family
+from components.settings import Placement, Toleration
+from components.settings.gcp import GcpSettings, machine_family
 from components.targets.disk_setup import DEFAULT_STARTUP_TAINT, SWAP_NODE_LABELS, SWAP_SYSCTLS
 from components.targets.gcp.cluster import CLOUD_PLATFORM_SCOPE, GkeCluster
 from components.targets.gcp.context import GcpContext

@@ -15,7 +15,7 @@ import pulumi_random as random
 
 from components.contract import BlobAccess, InstanceIdentity
 from components.persist_url import s3_persist_url
-from components.settings import GcpSettings
+from components.settings.gcp import GcpSettings
 from components.targets.gcp.context import GcpContext
 
 GCS_S3_ENDPOINT = "https://storage.googleapis.com"

@@ -12,7 +12,7 @@ import yaml
 
 from components.metadata_url import parse_metadata_url
 from components.persist_url import parse_persist_url
-from components.settings import AzureSettings
+from components.settings.azure import AzureSettings
 from tests.harness.graph import may_wait_for, waits_for
 from tests.harness.kubernetes_objects import is_plain_object, validate_strict
 from tests.harness.mocks import RealisticMocks, RecordingMonitor
