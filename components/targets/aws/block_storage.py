@@ -32,6 +32,13 @@ ADDON = "aws-ebs-csi-driver"
 CONTROLLER_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
 # AWS's managed policy for the driver, under service-role/ (the add-on page above).
 DRIVER_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+# The controller's tolerations as the add-on ships them (the chart's
+# `controller.tolerations`, same values.yaml): none matches a NoSchedule taint
+# other than CriticalAddonsOnly, which is what keeps it on the system nodes.
+CONTROLLER_TOLERATIONS: tuple[dict[str, str], ...] = (
+    {"key": "CriticalAddonsOnly", "operator": "Exists"},
+    {"operator": "Exists", "effect": "NoExecute"},
+)
 STORAGE_CLASS = "gp3"
 PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.targets.aws.block_storage import CONTROLLER_TOLERATIONS
 from tests.harness.graph import may_wait_for, waits_for
 from tests.harness.kubernetes_objects import validate_strict
 from tests.harness.mocks import Registered
@@ -68,6 +69,26 @@ def test_the_addon_waits_for_the_system_nodes_only(example: Evaluation) -> None:
     addon = _ebs_addon(example)
     assert waits_for(example, addon, ending(example, NODE_GROUP, "-system-nodes-group"))
     assert not may_wait_for(example, addon, ending(example, NODE_GROUP, "-materialize-nodes-group"))
+
+
+_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+
+def _tolerates(toleration: dict[str, str], taint: dict[str, str]) -> bool:
+    """Kubernetes' matching: an empty key with Exists matches every key, an empty effect every effect."""
+    if toleration.get("effect") and toleration["effect"] != taint["effect"]:
+        return False
+    if toleration.get("operator") == "Exists":
+        return not toleration.get("key") or toleration["key"] == taint["key"]
+    return toleration.get("key") == taint["key"] and toleration.get("value") == taint.get("value")
+
+
+def test_the_controller_cannot_land_on_the_materialize_nodes(example: Evaluation) -> None:
+    (taint,) = ending(example, NODE_GROUP, "-materialize-nodes-group").inputs["taints"]
+    as_kubernetes = {**taint, "effect": _EFFECTS[taint["effect"]]}
+    assert not [t for t in CONTROLLER_TOLERATIONS if _tolerates(t, as_kubernetes)]
+    # The matcher itself: the chart's NoExecute toleration would match a NoExecute taint.
+    assert _tolerates(CONTROLLER_TOLERATIONS[1], {**as_kubernetes, "effect": "NoExecute"})
 
 
 def test_gp3_is_a_valid_encrypted_default_class_bound_at_scheduling(example: Evaluation) -> None:
