@@ -33,6 +33,7 @@ ADDON_VERSIONS = {
     "vpc-cni": "v1.20.4-eksbuild.2",
     "kube-proxy": "v1.35.0-eksbuild.2",
     "coredns": "v1.12.4-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
 }
 
 Args = pulumi_mocks.MockResourceArgs

@@ -231,6 +231,8 @@ _OUTPUTS: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] =
         },
     ),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _k8s_object,
+    # A StorageClass has no status: the object as applied.
+    "kubernetes:storage.k8s.io/v1:StorageClass": _k8s_object,
     # Every replica rolled out and ready (the provider waits for that).
     "kubernetes:apps/v1:Deployment": lambda a: _k8s_object(a, {"status": _deployment_status(a)}),
     "kubernetes:apps/v1:DeploymentPatch": _k8s_object,

@@ -228,21 +228,14 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _network_addons(self, name: str, args: ClusterArgs) -> list[pulumi.Resource]:
-        context = args.context
-        namespace, account = VPC_CNI_SERVICE_ACCOUNT
         # The CNI's permissions go to its own service account, not to every pod's node role.
-        cni_role = aws.iam.Role(
+        cni_role, cni_policy = self.service_account_role(
             f"{name}-vpc-cni",
-            assume_role_policy=irsa_trust_policy(self.oidc_provider_arn, self.oidc_issuer_url, namespace, account),
+            args,
+            VPC_CNI_SERVICE_ACCOUNT,
+            managed_policy="AmazonEKS_CNI_Policy",
+            purpose="vpc-cni",
             description=f"VPC CNI of EKS cluster {args.cluster_name}",
-            tags=context.tagged(f"{args.cluster_name}-vpc-cni"),
-            opts=context.options(self),
-        )
-        cni_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-vpc-cni",
-            role=cni_role.name,
-            policy_arn=context.managed_policy("AmazonEKS_CNI_Policy"),
-            opts=context.options(self),
         )
         vpc_cni = self.addon(
             name,
@@ -254,6 +247,37 @@ class Cluster(pulumi.ComponentResource):
         )
         kube_proxy = self.addon(name, args, "kube-proxy")
         return [vpc_cni, kube_proxy]
+
+    def service_account_role(
+        self,
+        name: str,
+        args: ClusterArgs,
+        service_account: tuple[str, str],
+        *,
+        managed_policy: str,
+        purpose: str,
+        description: str,
+        parent: pulumi.Resource | None = None,
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """An IRSA role only `service_account` (namespace, name) of this cluster may assume, with
+        one AWS managed policy (a name under `arn:<partition>:iam::aws:policy/`) attached."""
+        context = args.context
+        owner = parent or self
+        namespace, account = service_account
+        role = aws.iam.Role(
+            name,
+            assume_role_policy=irsa_trust_policy(self.oidc_provider_arn, self.oidc_issuer_url, namespace, account),
+            description=description,
+            tags=context.tagged(f"{args.cluster_name}-{purpose}"),
+            opts=context.options(owner),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            name,
+            role=role.name,
+            policy_arn=context.managed_policy(managed_policy),
+            opts=context.options(owner),
+        )
+        return role, attachment
 
     def addon(
         self,

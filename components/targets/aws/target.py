@@ -21,6 +21,7 @@ from components.contract import (
     ClusterNetwork,
     InstanceIdentity,
     MetadataDatabase,
+    MonitoringSupport,
     NetworkEndpoint,
     NetworkPeer,
     Platform,
@@ -31,6 +32,7 @@ from components.settings import Placement, Settings, Toleration
 from components.settings.aws import has_local_nvme
 from components.settings.loading import report
 from components.targets.aws.addons import ClusterAddons, ClusterAddonsArgs
+from components.targets.aws.block_storage import BlockStorage, BlockStorageArgs
 from components.targets.aws.bottlerocket import materialize_node_settings
 from components.targets.aws.bucket import Bucket, BucketArgs
 from components.targets.aws.cluster import Cluster, ClusterArgs
@@ -212,6 +214,11 @@ class AwsTarget(pulumi.ComponentResource):
         # System components need the system nodes and DNS only; metrics-server and the
         # load-balancer controller stand in front of nothing but what uses them.
         system_ready: list[pulumi.Resource] = [system_group, *addons.dns]
+        volumes = BlockStorage(
+            f"{name}-block-storage",
+            BlockStorageArgs(cluster=cluster, cluster_args=cluster_args, node_group=system_group),
+            opts=child,
+        )
         load_balancers = LoadBalancerController(
             f"{name}-lb-controller",
             LoadBalancerControllerArgs(
@@ -263,11 +270,15 @@ class AwsTarget(pulumi.ComponentResource):
             internal_load_balancer_annotations=INTERNAL_ANNOTATIONS,
             public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
             app_load_balancer_annotations={"console": CONSOLE_ANNOTATIONS},
-            system_ready=system_ready,
+            # The data plane's system pieces (monitoring's Prometheus claim among
+            # them) also wait for the gp3 class: the contract has no readiness of
+            # monitoring's own, and a claim made before its class exists stays Pending.
+            system_ready=(*system_ready, volumes.storage_class),
             # Swap is set up by the Bottlerocket bootstrap settings on the group itself.
             materialize_ready=(materialize_group,),
             load_balancer_ready=(load_balancers.release,),
             network=_cluster_network(settings, database.port, invoke),
+            monitoring=MonitoringSupport(storage_class=volumes.class_name),
         )
         outputs = {
             "clusterName": cluster.name,

@@ -119,6 +119,7 @@ def test_components_are_typed_and_parent_everything(example: Evaluation) -> None
         "materialize:aws:ClusterAddons",
         "materialize:aws:LoadBalancerController",
         "materialize:aws:Database",
+        "materialize:aws:BlockStorage",
         "materialize:aws:DatabaseSetup",
         "materialize:aws:MetadataDatabase",
         "materialize:aws:Bucket",
@@ -287,7 +288,7 @@ def test_irsa_provider_and_core_addons(example: Evaluation) -> None:
     assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     assert oidc.inputs["url"].startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
     addons = {a.inputs["addonName"]: a for a in example.of_type(ADDON)}
-    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns"}
+    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
     for addon in addons.values():
         assert addon.inputs["addonVersion"].endswith(tuple(f"-eksbuild.{n}" for n in range(1, 10)))
     # The CNI's AWS permissions belong to its own service account, not to the nodes.
