@@ -77,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tools.plan import evaluate_stack
     from tools.stack_files import stack_names
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.critical_path", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.critical_path", description=(__doc__ or "").split("\n\n")[0]
+    )
     parser.add_argument("stacks", nargs="*", help="example stacks (default: every install stack)")
     args = parser.parse_args(argv)
     for stack in args.stacks or [s for s in stack_names() if s != "support"]:

@@ -107,6 +107,9 @@ class MonitoringSupport:
     metrics_server_args: Sequence[str] = ()
     # StorageClass for Prometheus' volume; None: the cluster's default class.
     storage_class: str | None = None
+    # What only the observability stack waits for (beyond system_ready), e.g. that StorageClass and
+    # its driver: kept out of system_ready so cert-manager and the operator do not wait for it.
+    ready: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-namespace",
             metadata={"name": MONITORING_NAMESPACE, "labels": dict(LABELS)},
             opts=pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=list(platform.system_ready))
+                on_cluster,
+                pulumi.ResourceOptions(depends_on=[*platform.system_ready, *platform.monitoring.ready]),
             ),
         )
         in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace]))

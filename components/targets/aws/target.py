@@ -270,15 +270,14 @@ class AwsTarget(pulumi.ComponentResource):
             internal_load_balancer_annotations=INTERNAL_ANNOTATIONS,
             public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
             app_load_balancer_annotations={"console": CONSOLE_ANNOTATIONS},
-            # The data plane's system pieces (monitoring's Prometheus claim among
-            # them) also wait for the gp3 class: the contract has no readiness of
-            # monitoring's own, and a claim made before its class exists stays Pending.
-            system_ready=(*system_ready, volumes.storage_class),
+            system_ready=tuple(system_ready),
             # Swap is set up by the Bottlerocket bootstrap settings on the group itself.
             materialize_ready=(materialize_group,),
             load_balancer_ready=(load_balancers.release,),
             network=_cluster_network(settings, database.port, invoke),
-            monitoring=MonitoringSupport(storage_class=volumes.class_name),
+            # Only monitoring waits for the gp3 class (a claim made before its class exists stays
+            # Pending); cert-manager and the operator do not wait for the EBS add-on.
+            monitoring=MonitoringSupport(storage_class=volumes.class_name, ready=(volumes.storage_class,)),
         )
         outputs = {
             "clusterName": cluster.name,

@@ -112,3 +112,11 @@ def test_prometheus_claims_its_volume_from_gp3_after_the_class_exists(example: E
     spec = monitoring.inputs["values"]["prometheus"]["prometheusSpec"]
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3"
     assert waits_for(example, monitoring, example.one(STORAGE_CLASS))
+
+
+@pytest.mark.parametrize("chart", ["cert-manager", "materialize-operator"])
+def test_the_system_components_do_not_wait_for_the_ebs_addon(example: Evaluation, chart: str) -> None:
+    # Issue 14: only monitoring needs volumes; the operator's chain does not grow by the add-on's create time.
+    (release,) = [r for r in example.of_type(RELEASE) if r.inputs["chart"] == chart]
+    assert not may_wait_for(example, release, _ebs_addon(example))
+    assert not may_wait_for(example, release, example.one(STORAGE_CLASS))
