@@ -48,15 +48,6 @@ LONG_RUNNING = frozenset(
 )
 
 
-def _edges(resource: Registered) -> set[str]:
-    edges = set(resource.dependencies)
-    for urns in resource.options.get("propertyDependencies", {}).values():
-        edges.update(urns)
-    if resource.provider:
-        edges.add(resource.provider.rsplit("::", 1)[0])  # "<urn>::<id>"
-    return edges
-
-
 def critical_chain(evaluation: Evaluation, target: Registered) -> list[Registered]:
     """The long-running resources on the heaviest path to `target`, first created first."""
     by_urn = {r.urn: r for r in evaluation.registered}
@@ -65,7 +56,7 @@ def critical_chain(evaluation: Evaluation, target: Registered) -> list[Registere
     def heaviest(urn: str) -> tuple[int, tuple[str, ...]]:
         resource = by_urn[urn]
         best: tuple[int, tuple[str, ...]] = (0, ())
-        for upstream in sorted(_edges(resource) & by_urn.keys()):
+        for upstream in sorted(resource.engine_edges() & by_urn.keys()):
             best = max(best, heaviest(upstream), key=lambda weight_chain: weight_chain[0])
         own = resource.type in LONG_RUNNING
         return best[0] + own, best[1] + ((urn,) if own else ())

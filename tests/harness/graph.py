@@ -15,13 +15,6 @@ from tools.offline.evaluate import Evaluation
 from tools.offline.mocks import Registered
 
 
-def direct_edges(resource: Registered) -> set[str]:
-    edges = set(resource.dependencies)
-    for urns in resource.options.get("propertyDependencies", {}).values():
-        edges.update(urns)
-    return edges
-
-
 def upstream(evaluation: Evaluation, resource: Registered, *, through_parents: bool = False) -> set[str]:
     """Every URN `resource` waits for: dependencies and providers, transitively."""
     by_urn = {r.urn: r for r in evaluation.registered}
@@ -31,10 +24,7 @@ def upstream(evaluation: Evaluation, resource: Registered, *, through_parents: b
         current = by_urn.get(todo.pop())
         if current is None:
             continue
-        nexts = direct_edges(current)
-        if current.provider:
-            # A provider reference is "<urn>::<id>".
-            nexts.add(current.provider.rsplit("::", 1)[0])
+        nexts = current.engine_edges()
         if through_parents and current.parent in by_urn:
             nexts.add(current.parent)
         for urn in nexts - seen:

@@ -42,6 +42,15 @@ class Registered:
     read: bool = False
     state: dict[str, Any] = field(default_factory=dict)
 
+    def engine_edges(self) -> set[str]:
+        """The URNs the engine creates before this one: dependencies, property dependencies, provider."""
+        edges = set(self.dependencies)
+        for urns in self.options.get("propertyDependencies", {}).values():
+            edges.update(urns)
+        if self.provider:
+            edges.add(self.provider.rsplit("::", 1)[0])  # a provider reference is "<urn>::<id>"
+        return edges
+
     def is_secret(self, path: str) -> bool:
         """True when the input at `path` (dotted) or one of its ancestors is a secret."""
         return any(path == p or path.startswith(p + ".") for p in self.secret_paths)
