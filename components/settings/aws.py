@@ -11,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import BucketVersioning, Cidr, documentation_range
+from components.settings.base import BucketVersioning, Cidr, ReachableCidr
 
 # Instance families whose type names carry a local NVMe disk ('d' in the
 # suffix, like r7gd) or are storage-optimized ('i' families like i4g; not inf).
@@ -38,16 +38,6 @@ def _instance_type(value: str) -> str:
 def _iam_principal(value: str) -> str:
     if not _IAM_PRINCIPAL.match(value):
         raise ValueError(f"{value!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/name)")
-    return value
-
-
-def _reachable_cidr(value: str) -> str:
-    documentation = documentation_range(value)
-    if documentation is not None:
-        raise ValueError(
-            f"{value!r} is in {documentation}, a documentation range (RFC 5737) no client ever "
-            "connects from; put the addresses pulumi and kubectl really reach the API from"
-        )
     return value
 
 
@@ -105,7 +95,7 @@ class AwsSettings(BucketVersioning):
         alias="apiPublicAccess",
         description="Keep the EKS API's public endpoint (limited to apiAllowedCidrs); the private one is always on.",
     )
-    api_allowed_cidrs: list[Annotated[Cidr, AfterValidator(_reachable_cidr)]] = Field(
+    api_allowed_cidrs: list[ReachableCidr] = Field(
         default_factory=list,
         alias="apiAllowedCidrs",
         description="CIDRs that may reach the public EKS API endpoint; required while apiPublicAccess is on.",

@@ -11,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import Cidr, StrictModel, documentation_range
+from components.settings.base import Cidr, ReachableCidr, StrictModel
 
 
 class ClusterAdmin(StrictModel):
@@ -67,7 +67,7 @@ class AzureSettings(StrictModel):
         pattern=r"^1\.\d{2}(\.\d+)?$",
         description="AKS Kubernetes version (MAJOR.MINOR takes the newest patch AKS offers).",
     )
-    api_server_authorized_ranges: list[Cidr] = Field(
+    api_server_authorized_ranges: list[ReachableCidr] = Field(
         default_factory=list,
         alias="apiServerAuthorizedRanges",
         description="CIDRs that may reach the AKS API server (the NAT egress IP is added); empty: any address.",
@@ -235,12 +235,6 @@ class AzureSettings(StrictModel):
             )
         if self.zones is not None and len(set(self.zones)) != len(self.zones):
             raise ValueError(f"azure.zones: {self.zones} names a zone twice; list each of 1, 2 and 3 at most once")
-        for index, block in enumerate(self.api_server_authorized_ranges):
-            if documentation_range(block) is not None:
-                raise ValueError(
-                    f"azure.apiServerAuthorizedRanges[{index}]: {block} is a documentation range (RFC 5737) that "
-                    "no real client comes from; name your own addresses, or leave the list empty for any address"
-                )
         if not self.entra_id_rbac and self.cluster_admins:
             raise ValueError(
                 "azure.clusterAdmins: role assignments authorize only with entraIdRbac; "

@@ -95,6 +95,20 @@ def documentation_range(block: str) -> ipaddress.IPv4Network | None:
     return None
 
 
+def _reachable_cidr(value: str) -> str:
+    documentation = documentation_range(value)
+    if documentation is not None:
+        raise ValueError(
+            f"{value!r} is in {documentation}, a documentation range (RFC 5737) no client ever "
+            "connects from; put the addresses pulumi and kubectl really reach the API from"
+        )
+    return value
+
+
+# A Kubernetes API allowlist entry (every cloud's): a CIDR that real clients can come from.
+ReachableCidr = Annotated[Cidr, AfterValidator(_reachable_cidr)]
+
+
 class BucketVersioning(StrictModel):
     """The persist bucket's versioning, the same choice on every cloud that offers it (aws, gcp)."""
 

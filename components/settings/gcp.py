@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.settings.base import BucketVersioning, Cidr, StrictModel
+from components.settings.base import BucketVersioning, Cidr, ReachableCidr, StrictModel
 
 # Machine families that boot only from Hyperdisk (no pd-* disks).
 _HYPERDISK_ONLY_FAMILIES = frozenset({"c4", "c4a", "c4d", "n4", "n4a", "n4d"})
@@ -105,7 +105,7 @@ class GcpSettings(BucketVersioning):
         max_length=4,
         description="Zones of the Materialize pool only (default: zones); C4A is not in every zone.",
     )
-    api_allowed_cidrs: list[Cidr] = Field(
+    api_allowed_cidrs: list[ReachableCidr] = Field(
         default_factory=list,
         alias="apiAllowedCidrs",
         max_length=50,

@@ -506,15 +506,16 @@ def test_existing_resource_group_and_network_are_used_not_created() -> None:
         ({"nodeCount": 3}, r"materialize:azure\.nodeCount: unknown key"),
         (
             {"apiServerAuthorizedRanges": ["203.0.113.0/24"]},
-            r"azure\.apiServerAuthorizedRanges\[0\]: 203\.0\.113\.0/24 is a documentation range \(RFC 5737\)",
+            r"materialize:azure\.apiServerAuthorizedRanges\[0\]: '203\.0\.113\.0/24' is in 203\.0\.113\.0/24, "
+            r"a documentation range \(RFC 5737\)",
         ),
         (
             {"apiServerAuthorizedRanges": ["10.0.0.0/8", "192.0.2.128/25"]},
-            r"apiServerAuthorizedRanges\[1\]: 192\.0\.2\.128/25",
+            r"apiServerAuthorizedRanges\[1\]: '192\.0\.2\.128/25' is in",
         ),
         (
             {"apiServerAuthorizedRanges": ["203.0.113.7/32"]},
-            r"apiServerAuthorizedRanges\[0\]: 203\.0\.113\.7/32 is a documentation",
+            r"apiServerAuthorizedRanges\[0\]: '203\.0\.113\.7/32' is in 203\.0\.113\.0/24, a documentation",
         ),
         ({"osDiskSizeGb": 16}, r"materialize:azure\.osDiskSizeGb"),
         ({"kubeloginMode": "devicecode"}, r"materialize:azure\.kubeloginMode"),

@@ -136,6 +136,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("more minimum than maximum", with_gcp(materializeMinNodes=5), ["gcp.materializeMinNodes: 5 is more than"]),
     ("old Postgres", with_gcp(postgresVersion="14"), ["materialize:gcp.postgresVersion", "'14'"]),
     ("empty API allowlist", with_gcp(apiAllowedCidrs=[]), ["materialize:gcp.apiAllowedCidrs: required"]),
+    (
+        "documentation range in the API allowlist",
+        with_gcp(apiAllowedCidrs=["10.0.0.0/8", "203.0.113.0/24"]),
+        ["materialize:gcp.apiAllowedCidrs[1]: '203.0.113.0/24' is in 203.0.113.0/24, a documentation range (RFC 5737)"],
+    ),
     ("misspelt gcp key", with_gcp(projct="x"), ["materialize:gcp.projct: unknown key", "'project'"]),
 ]
 

