@@ -44,3 +44,13 @@ def test_the_heaviest_chain_is_the_unavoidable_one(stack: str) -> None:
 def test_docs_performance_lists_each_chain(stack: str) -> None:
     text = (ROOT / "docs" / "performance.md").read_text()
     assert f"`{stack}`: " + " → ".join(f"`{n}`" for n in chain(stack)) in text
+
+
+@pytest.mark.parametrize("stack", INSTALL_STACKS)
+def test_docs_performance_says_how_long_each_step_on_the_chain_takes(stack: str) -> None:
+    text = (ROOT / "docs" / "performance.md").read_text()
+    table = text[text.index("### How long each step takes") :]
+    missing = sorted(
+        {r.type for r in chain_of(stack)} - {row.split("`")[1] for row in table.splitlines() if row.startswith("| `")}
+    )
+    assert not missing, f"docs/performance.md has no create-time row for {missing}"
