@@ -24,6 +24,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.targets.aws.cluster import Cluster, ClusterArgs
+from components.targets.aws.volume_cleanup import CLUSTER_TAG, NAMESPACE_TAG
 
 ADDON = "aws-ebs-csi-driver"
 # The controller's service account as the add-on creates it (the chart's
@@ -87,7 +88,17 @@ class BlockStorage(pulumi.ComponentResource):
                 provisioner=PROVISIONER,
                 # Parameter names and values: kubernetes-sigs/aws-ebs-csi-driver docs/parameters.md
                 # at 038816d93ba53f2bdd7f1af77bd1ae352b588267 (encryption is off unless asked for).
-                parameters={"type": "gp3", "encrypted": "true"},
+                # The tags let the destroy-time cleanup find monitoring's volumes
+                # (volume_cleanup.py); `tagSpecification_*` and the claim-namespace
+                # template: docs/tagging.md at 429e202e (the template needs the
+                # provisioner's extra-create-metadata, on in the chart's values.yaml,
+                # `controller.extraCreateMetadata`, same commit).
+                parameters={
+                    "type": "gp3",
+                    "encrypted": "true",
+                    "tagSpecification_1": f"{CLUSTER_TAG}={cluster_args.cluster_name}",
+                    "tagSpecification_2": f"{NAMESPACE_TAG}={{{{ .PVCNamespace }}}}",
+                },
                 # An EBS volume lives in one zone: bind when the pod is scheduled, in its zone.
                 volume_binding_mode="WaitForFirstConsumer",
                 allow_volume_expansion=True,

@@ -27,6 +27,7 @@ from components.contract import (
     Platform,
     TargetResult,
 )
+from components.dataplane.monitoring_values import MONITORING_NAMESPACE
 from components.persist_url import s3_persist_url
 from components.settings import Placement, Settings, Toleration
 from components.settings.aws import has_local_nvme
@@ -53,6 +54,7 @@ from components.targets.aws.network import Network, NetworkArgs
 from components.targets.aws.node_group import NodeGroup, NodeGroupArgs
 from components.targets.aws.pins import DISK_SETUP_IMAGE
 from components.targets.aws.regions import region_problem
+from components.targets.aws.volume_cleanup import VolumeCleanup, VolumeCleanupArgs
 from components.targets.disk_setup import SWAP_NODE_LABELS
 from components.targets.prepared_stores import PreparedMetadataStore
 
@@ -161,6 +163,13 @@ class AwsTarget(pulumi.ComponentResource):
         materialize_nodes = settings.node_placement.materialize or Placement(
             nodeSelector=materialize_labels, tolerations=[MATERIALIZE_TAINT]
         )
+        # Runs at destroy once the node groups are gone (they depend on it), when
+        # monitoring's volumes are no longer attached.
+        volume_cleanup = VolumeCleanup(
+            f"{name}-volume-cleanup",
+            VolumeCleanupArgs(context=context, cluster_name=cluster_name, namespace=MONITORING_NAMESPACE),
+            opts=child,
+        )
         node_groups = [
             NodeGroup(
                 f"{name}-{group}-nodes",
@@ -179,8 +188,13 @@ class AwsTarget(pulumi.ComponentResource):
                     taints=taints,
                     settings_toml=toml,
                     # EKS gives managed node groups' roles their access entries itself.
-                    # The interface cleanup runs at destroy after the groups are gone.
-                    depends_on=[*network.egress, *cluster.node_prerequisites, network.interface_cleanup],
+                    # The interface and volume cleanups run at destroy after the groups are gone.
+                    depends_on=[
+                        *network.egress,
+                        *cluster.node_prerequisites,
+                        network.interface_cleanup,
+                        volume_cleanup.command,
+                    ],
                 ),
                 opts=child,
             ).node_group

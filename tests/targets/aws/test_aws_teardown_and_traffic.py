@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from components.targets.aws.interface_cleanup import DELETE_SCRIPT
 from tests.harness.stack import Evaluation, evaluate
+from tests.targets.aws.fake_cli import run_with_fake_aws
 from tests.targets.aws.stack import (
     CLUSTER,
     NODE_GROUP,
@@ -94,7 +94,7 @@ def test_a_group_left_by_an_earlier_stack_of_that_name_is_adopted(monkeypatch: p
 def test_the_interface_cleanup_runs_after_the_node_groups_and_before_the_group_and_subnets(
     example: Evaluation,
 ) -> None:
-    [cleanup] = example.of_type(COMMAND)
+    [cleanup] = [c for c in example.of_type(COMMAND) if c.name.endswith("-network-interface-cleanup-delete-leftovers")]
     assert cleanup.inputs["delete"] == DELETE_SCRIPT and "create" not in cleanup.inputs
     assert cleanup.inputs["interpreter"] == ["/bin/sh", "-c"]
     nodes = ending(example, SECURITY_GROUP, "-network-nodes")
@@ -124,13 +124,7 @@ def _fake_aws(tmp_path: Path, delete_error: str) -> Path:
 
 
 def _run_cleanup(tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        "PATH": f"{tmp_path}:{os.environ['PATH']}",
-        "REGION": "us-east-1",
-        "SECURITY_GROUP_ID": "sg-0123456789abcdef0",
-    }
-    return subprocess.run(["/bin/sh", "-c", DELETE_SCRIPT], env=environment, capture_output=True, text=True)
+    return run_with_fake_aws(tmp_path, DELETE_SCRIPT, REGION="us-east-1", SECURITY_GROUP_ID="sg-0123456789abcdef0")
 
 
 def test_the_cleanup_deletes_only_available_interfaces_of_the_node_group_and_tolerates_races(tmp_path: Path) -> None:
@@ -172,7 +166,7 @@ def test_an_existing_vpc_gets_no_endpoint_or_flow_log_of_ours() -> None:
     )
     assert not evaluation.of_type(ENDPOINT) and not evaluation.of_type(FLOW_LOG)
     # The cleanup still runs for the node security group, which is ours.
-    assert len(evaluation.of_type(COMMAND)) == 1
+    assert [c.name for c in evaluation.of_type(COMMAND) if "interface-cleanup" in c.name]
 
 
 # --- 7. observability ------------------------------------------------------------------------------

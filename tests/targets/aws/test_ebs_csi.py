@@ -12,7 +12,7 @@ from tests.harness.graph import may_wait_for, waits_for
 from tests.harness.kubernetes_objects import validate_strict
 from tests.harness.mocks import Registered
 from tests.harness.stack import Evaluation, evaluate
-from tests.targets.aws.stack import ADDON, NODE_GROUP, OIDC, RELEASE, ROLE, aws_stack, ending
+from tests.targets.aws.stack import ADDON, CLUSTER, NODE_GROUP, OIDC, RELEASE, ROLE, aws_stack, ending
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -100,7 +100,13 @@ def test_gp3_is_a_valid_encrypted_default_class_bound_at_scheduling(example: Eva
         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
     }
     assert inputs["provisioner"] == "ebs.csi.aws.com"
-    assert inputs["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert inputs["parameters"] == {
+        "type": "gp3",
+        "encrypted": "true",
+        # Read by the destroy-time volume cleanup (test_volume_cleanup.py).
+        "tagSpecification_1": f"materialize.cloud/cluster={example.one(CLUSTER).inputs['name']}",
+        "tagSpecification_2": "materialize.cloud/claim-namespace={{ .PVCNamespace }}",
+    }
     assert inputs["volumeBindingMode"] == "WaitForFirstConsumer"
     assert inputs["allowVolumeExpansion"] is True
     assert inputs["reclaimPolicy"] == "Delete"
