@@ -29,22 +29,24 @@ from components.settings import PROJECT, SECRET_KEYS
 
 # The package name is the first part of every token it serves: materialize:index:Install.
 PACKAGE = PROJECT
+# The distribution name of pyproject.toml (what `pip install` and the templates name).
+DISTRIBUTION = "materialize-pulumi"
 # Outputs that carry credentials (the stack program exports them as secrets too).
 SECRET_OUTPUTS = frozenset({"connectionStrings", "targetOutputs"})
 
 
 def package_version() -> str:
-    """The version of this package: pyproject.toml's, as installed or in a checkout."""
-    from importlib.metadata import PackageNotFoundError, version
+    """This package's version: pyproject.toml's in a checkout (where the plugin runs), else the installed one's."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
 
-    try:
-        return version("materialize-pulumi")
-    except PackageNotFoundError:
-        import tomllib
-        from pathlib import Path
-
-        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-        return tomllib.loads(pyproject.read_text())["project"]["version"]
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text()).get("project", {})
+        if project.get("name") == DISTRIBUTION:
+            return project["version"]
+    return version(DISTRIBUTION)
 
 
 def _mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pulumi
 
 from components.dataplane.data_plane import DataPlane, DataPlaneArgs
 from components.dataplane.environment_id import environment_ids
-from components.dataplane.upgrade_guard import own_stack_name
+from components.dataplane.upgrade_guard import check_upgrade, deployed_state, own_stack_name
 from components.settings import load_settings
 from components.settings.model import Settings
 from components.targets import target_class
@@ -225,3 +225,18 @@ class Install(pulumi.ComponentResource):
             {key: value for key, value in self.outputs.items() if key not in stack_level}
         )
         self.register_outputs(self.outputs)
+
+
+async def checked_install(name: str, args: InstallArgs, opts: pulumi.ResourceOptions | None = None) -> Install:
+    """An Install, after the stack program's upgrade guard has passed (for Python programs).
+
+    The guard compares the settings with what this stack last deployed (its
+    outputs materializeVersion, crdVersion and instances, so export
+    `install.outputs`), which needs awaiting a StackReference before anything is
+    registered; a component's constructor cannot await, so a program that wants
+    the guard awaits this instead of constructing Install itself."""
+    plain, secret_inputs = known_inputs(args)
+    settings = load_settings(config_from_args(plain), frozenset({"licenseKey"}) | secret_inputs)
+    ids = checked_environment_ids(settings)
+    check_upgrade(settings, ids, await deployed_state())
+    return Install(name, args, opts)

@@ -9,45 +9,49 @@ anything is created. Databases and buckets are protected from deletion.
 
 import pulumi
 
-from materialize_pulumi import Install
+from materialize_pulumi import checked_install
 
 config = pulumi.Config()
 
-install = Install(
-    "materialize",
-    {
-        "target": "aws",
-        "region": config.get("region") or "us-east-1",
-        # Read as a plain string because the install validates it before creating
-        # anything; it stays a Pulumi secret inside the component.
-        "license_key": config.require("licenseKey"),
-        "tags": {"project": "materialize", "environment": "production"},
-        "aws": {
-            "kubernetesVersion": "1.35",
-            # Who may reach the EKS API's public endpoint: narrow this to where pulumi
-            # and kubectl run from. Every request still needs an IAM identity.
-            "apiAllowedCidrs": ["0.0.0.0/0"],
-            "natGateways": "perZone",
-            "systemInstanceType": "m7g.large",
-            "systemNodeCount": 2,
-            "materializeInstanceType": "r7gd.2xlarge",
-            "materializeNodeCount": 1,
-            "postgresVersion": "17",
-            "postgresInstanceClass": "db.m7g.large",
-            "postgresMultiAz": False,
-            "bucketVersioning": True,
-        },
-        "instances": [
-            {
-                "name": "main",
-                # Reachable inside the VPC only; add your VPN's or peered networks' ranges.
-                "exposure": {"type": "internal", "allowedCidrs": ["10.0.0.0/16"]},
-            }
-        ],
-    },
-)
 
-pulumi.export("materializeVersion", install.materialize_version)
-pulumi.export("instances", install.instances)
-pulumi.export("connectionStrings", install.connection_strings)
-pulumi.export("targetOutputs", install.target_outputs)
+async def main() -> dict[str, object]:
+    # Awaited so the upgrade guard (no downgrade, no skipped major version, no
+    # changed environment id) runs before anything is created.
+    install = await checked_install(
+        "materialize",
+        {
+            "target": "aws",
+            "region": config.get("region") or "us-east-1",
+            # Read as a plain string because the install validates it before creating
+            # anything; it stays a Pulumi secret inside the component.
+            "license_key": config.require("licenseKey"),
+            "tags": {"project": "materialize", "environment": "production"},
+            "aws": {
+                "kubernetesVersion": "1.35",
+                # Who may reach the EKS API's public endpoint: narrow this to where pulumi
+                # and kubectl run from. Every request still needs an IAM identity.
+                "apiAllowedCidrs": ["0.0.0.0/0"],
+                "natGateways": "perZone",
+                "systemInstanceType": "m7g.large",
+                "systemNodeCount": 2,
+                "materializeInstanceType": "r7gd.2xlarge",
+                "materializeNodeCount": 1,
+                "postgresVersion": "17",
+                "postgresInstanceClass": "db.m7g.large",
+                "postgresMultiAz": False,
+                "bucketVersioning": True,
+            },
+            "instances": [
+                {
+                    "name": "main",
+                    # Reachable inside the VPC only; add your VPN's or peered networks' ranges.
+                    "exposure": {"type": "internal", "allowedCidrs": ["10.0.0.0/16"]},
+                }
+            ],
+        },
+    )
+    # The stack outputs the guard reads on the next update.
+    return install.outputs
+
+
+pulumi.run(main)

@@ -15,10 +15,13 @@ import runpy
 import tomllib
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+import pulumi
 import pytest
 import yaml
 
+from tests.harness.mocks import RealisticMocks, RecordingMonitor
 from tests.harness.stack import LICENSE_KEY, Evaluation, evaluate, example_stack
 from tests.templates.meta_schemas import errors
 from tests.templates.schema_fixture import SCHEMA_FIXTURE
@@ -88,9 +91,14 @@ def test_the_package_dependencies_are_the_programs_pins() -> None:
 
 
 def template_main(template: str) -> Any:
-    async def main() -> dict[str, Any]:
-        runpy.run_path(str(TEMPLATES / template / "__main__.py"), run_name="__main__")
-        return {}
+    """The template's program: its file run as the language host does, and the `main` it hands `pulumi.run`."""
+
+    async def main() -> Any:
+        programs: list[Any] = []
+        with patch.object(pulumi, "run", programs.append):
+            runpy.run_path(str(TEMPLATES / template / "__main__.py"), run_name="__main__")
+        [program] = programs
+        return await program()
 
     return main
 
@@ -108,6 +116,18 @@ def test_python_template_installs_what_its_example_stack_does(template: str, sta
     assert custom_resources(evaluated) == custom_resources(expected)
     [install] = evaluated.of_type(INSTALL)
     assert install.name == "materialize"
+    # The same stack outputs, so the upgrade guard reads a template's stack as it reads the example's.
+    assert evaluated.outputs == expected.outputs
+    assert evaluated.secret_outputs == expected.secret_outputs
+
+
+@pytest.mark.parametrize("template", PYTHON_TEMPLATES)
+def test_python_templates_run_the_upgrade_guard(template: str) -> None:
+    deployed = {"materializeVersion": "v99.0.0", "instances": {}}
+    monitor = RecordingMonitor(RealisticMocks(None))
+    with pytest.raises(pulumi.RunError, match="cannot be downgraded"):
+        evaluate({"licenseKey": LICENSE_KEY}, main=template_main(template), previous_outputs=deployed, monitor=monitor)
+    assert not [r for r in monitor.registered if r.custom and not r.read]
 
 
 def test_the_yaml_templates_types_and_properties_exist_in_the_schema() -> None:
@@ -152,3 +172,28 @@ def test_the_comparison_sees_a_changed_setting() -> None:
     assert len(custom_resources(evaluated)) > 20
     assert set(custom_resources(changed)) == set(custom_resources(evaluated))
     assert custom_resources(changed) != custom_resources(evaluated)
+
+
+def test_the_package_holds_everything_the_components_import() -> None:
+    # pyproject.toml packages components* and materialize_pulumi*: nothing they
+    # import from this repository may live anywhere else (tools, tests, policy).
+    import ast
+
+    first_party = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    packaged = {"components", "materialize_pulumi"}
+    assert packaged <= first_party
+    for package in packaged:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    roots = {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    roots = {node.module.split(".")[0]}
+                else:
+                    continue
+                assert not (roots & first_party) - packaged, f"{path.relative_to(ROOT)} imports {roots}"
+
+
+def test_the_changelog_has_an_entry_for_this_version() -> None:
+    headings = re.findall(r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(), flags=re.MULTILINE)
+    assert headings[0].split()[0] == VERSION
