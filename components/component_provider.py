@@ -9,6 +9,10 @@ with two additions the analyzer has no way to express:
 - `secret: true` on the inputs and outputs that carry credentials (the
   package schema's propertySpec has `secret`, pkg/codegen/schema/pulumi.json;
   the analyzer never sets it), so generated SDKs treat them as secrets;
+- whole numbers are integers again: the engine's wire format (a protobuf
+  Struct) has one number type, so a `1000` a YAML or TypeScript program passes
+  arrives as `1000.0`, and the settings keep `Any`-typed values (such as
+  Materialize system parameters) as given; the stack program reads `1000`;
 - a `pulumi.RunError` raised by the component (bad inputs) reaches the engine
   as that RunError, not wrapped with a Python traceback the way
   `ComponentProvider.construct` wraps every other exception
@@ -60,6 +64,17 @@ def _mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _whole_numbers_as_int(value: Any) -> Any:
+    """`value` with every float that is a whole number as an int, through lists and dicts."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers_as_int(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _whole_numbers_as_int(item) for key, item in value.items()}
+    return value
+
+
 class MaterializeProvider(ComponentProvider):
     """Pulumi's component provider for this package's components, with secrets marked."""
 
@@ -74,6 +89,7 @@ class MaterializeProvider(ComponentProvider):
         inputs: pulumi.Inputs,
         options: pulumi.ResourceOptions | None = None,
     ) -> ConstructResult:
+        inputs = {key: _whole_numbers_as_int(value) for key, value in inputs.items()}
         try:
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:

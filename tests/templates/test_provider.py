@@ -88,9 +88,11 @@ def construct_main(inputs: dict[str, Any]) -> Any:
     """A program that constructs Install the way the plugin's server does for the engine."""
 
     async def main() -> dict[str, Any]:
-        # The server's own input handling: secrets become already-resolved secret Outputs.
-        selected = {k: await ProviderServicer._select_value(v, deps=set()) for k, v in inputs.items()}  # pyright: ignore[reportPrivateUsage]
-        result = MaterializeProvider().construct("materialize-install", INSTALL, selected)
+        # Over the wire as the engine sends them (a protobuf Struct: every number a
+        # float), then the server's own input handling (secrets become resolved secret Outputs).
+        wire = await rpc.serialize_properties(inputs, {})
+        received = await ProviderServicer._construct_inputs(wire, {})  # pyright: ignore[reportPrivateUsage]
+        result = MaterializeProvider().construct("materialize-install", INSTALL, received)
         return {"urn": result.urn, **result.state}
 
     return main
@@ -155,3 +157,17 @@ def test_an_input_that_is_not_known_yet_is_refused_by_name() -> None:
     with pytest.raises(pulumi.RunError, match="input licenseKey: must be known when the install is constructed"):
         evaluate({}, main=main, monitor=monitor)
     assert monitor.registered == []
+
+
+def test_whole_numbers_arrive_as_floats_and_install_as_in_the_stack_program() -> None:
+    # The engine's wire format has one number type; a whole number a YAML or
+    # TypeScript program passes must install as the same integer the stack
+    # program reads from its config (here a Materialize system parameter).
+    instances = [{"name": "main", "balancerdReplicas": 2, "systemParameters": {"max_connections": 1000}}]
+    program = evaluate(byo_config(instances=instances))
+    hosted = evaluate({}, main=construct_main({**BYO_INPUTS, "instances": instances}))
+
+    def custom(evaluation: Any) -> dict[tuple[str, str], Any]:
+        return {(r.type, r.name): r.inputs for r in evaluation.registered if r.custom and not r.read}
+
+    assert custom(hosted) == custom(program)
