@@ -125,6 +125,7 @@ def test_components_are_typed_and_parent_everything(example: Evaluation) -> None
         "materialize:aws:Bucket",
         "materialize:aws:InstanceRole",
         "materialize:aws:InterfaceCleanup",
+        "materialize:aws:VolumeCleanup",
     }
     ours = {target.urn}
     for resource in example.registered:
