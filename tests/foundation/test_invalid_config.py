@@ -166,6 +166,24 @@ def test_secret_values_never_appear_in_errors() -> None:
     assert "(secret, not shown)" in message
 
 
+def test_a_rejected_section_or_list_entry_is_never_echoed_with_its_credentials() -> None:
+    # Two credentials and no username: the entry's cross-key check fails on the whole entry.
+    entry = {"url": "https://metrics.example.com/api/v1/write", "password": "hunter2-secret", "bearerToken": "tok-xyz"}
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(byo_config(monitoring={"remoteWrite": [entry]}))
+    message = str(raised.value)
+    assert "materialize:monitoring.remoteWrite[0]: username and password go together" in message
+    assert "hunter2" not in message and "tok-xyz" not in message and "metrics.example.com" not in message
+
+
+def test_a_cross_key_check_inside_a_section_names_its_key_not_the_whole_section() -> None:
+    config = {"target": "azure", "region": "eastus2", "licenseKey": LICENSE_KEY, "azure": {"zones": ["1", "1"]}}
+    with pytest.raises(pulumi.RunError) as raised:
+        evaluate(config)
+    line = str(raised.value).splitlines()[1]
+    assert line == "  - materialize:azure.zones: ['1', '1'] names a zone twice; list each of 1, 2 and 3 at most once"
+
+
 def test_target_not_yet_available_is_refused_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every cloud may be built by now: take one out to stand for a release without it.
     monkeypatch.delitem(targets._TARGETS, "azure", raising=False)
