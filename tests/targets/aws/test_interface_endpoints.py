@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
+from tests.harness.mocks import Registered
 from tests.harness.stack import Evaluation, evaluate
 from tests.targets.aws.stack import (
     INGRESS_RULE,
     SECURITY_GROUP,
     SUBNET,
     VPC,
+    assert_refused_before_anything_is_registered,
     aws_settings,
     aws_stack,
     ending,
     mock_id,
 )
-from tools.offline import mocks as offline_mocks
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SERVICES = ["sts", "ecr.api", "ecr.dkr", "ec2", "elasticloadbalancing", "logs"]
@@ -27,7 +27,7 @@ def with_endpoints() -> Evaluation:
     return evaluate(aws_stack(aws=aws_settings(interfaceEndpoints=SERVICES)))
 
 
-def _interface(evaluation: Evaluation) -> list[offline_mocks.Registered]:
+def _interface(evaluation: Evaluation) -> list[Registered]:
     return [e for e in evaluation.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
 
 
@@ -93,7 +93,4 @@ def test_the_endpoints_admit_https_from_the_vpc_only(with_endpoints: Evaluation)
 def test_bad_endpoint_settings_are_refused_before_anything_is_registered(
     overrides: dict[str, object], message: str
 ) -> None:
-    monitor = offline_mocks.RecordingMonitor(offline_mocks.RealisticMocks())
-    with pytest.raises(pulumi.RunError, match=message):
-        evaluate(aws_stack(aws=aws_settings(**overrides)), monitor=monitor)
-    assert not [r for r in monitor.registered if r.type.startswith(("aws:", "kubernetes:"))]
+    assert_refused_before_anything_is_registered(aws_stack(aws=aws_settings(**overrides)), message)
