@@ -25,6 +25,7 @@ from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import irsa_trust_policy
 from components.targets.aws.load_balancer_policy import policy_document
 from components.targets.aws.pins import (
+    LOAD_BALANCER_CONTROLLER_APP_VERSION,
     LOAD_BALANCER_CONTROLLER_CHART,
     LOAD_BALANCER_CONTROLLER_REPO,
     LOAD_BALANCER_CONTROLLER_VERSION,
@@ -97,7 +98,7 @@ class LoadBalancerController(pulumi.ComponentResource):
         options = context.options(self)
         policy = aws.iam.Policy(
             f"{name}-policy",
-            description="AWS Load Balancer Controller " + LOAD_BALANCER_CONTROLLER_VERSION,
+            description="AWS Load Balancer Controller " + LOAD_BALANCER_CONTROLLER_APP_VERSION,
             policy=policy_document(context.partition),
             tags=context.tagged(f"{name}-policy"),
             opts=options,
@@ -138,6 +139,17 @@ class LoadBalancerController(pulumi.ComponentResource):
                 # controller is down, only to claim LoadBalancer Services for it; ours
                 # already name it (`aws-load-balancer-type: external`).
                 "enableServiceMutatorWebhook": False,
+                # The pod webhook (mpod.elbv2.k8s.aws) adds readiness gates to pods of namespaces
+                # labelled elbv2.k8s.aws/pod-readiness-gate-inject=enabled. Ignore, the chart's default since
+                # 3.x (values.yaml podMutatorWebhookConfig, templates/webhook.yaml at chart 3.5.0;
+                # 1.11.0 hard-coded Fail): with the controller down, pods are created without gates
+                # instead of every pod of an instance namespace being refused. Set so a chart
+                # default cannot flip it unnoticed.
+                "podMutatorWebhookConfig": {"failurePolicy": "Ignore"},
+                # Reuse the webhook certificate on upgrades (the chart's default until 3.x): a
+                # fresh one per `helm upgrade` races the API server's caBundle against the pods'
+                # certificate. The Release runs Helm against the cluster, so the chart's lookup works.
+                "keepTLSSecret": True,
                 **args.system_nodes.helm_values(),
             },
             **RELEASE_POLICY,
