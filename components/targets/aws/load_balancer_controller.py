@@ -41,6 +41,14 @@ HEALTH_CHECK_PATH = "/api/readyz"
 
 _PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
 
+# On a namespace, this label has the controller's pod webhook (mpod.elbv2.k8s.aws) add a
+# readiness gate to each new pod behind a target-type ip load balancer: the pod is Ready
+# only once its NLB target is healthy, so a rolling update keeps the old pods until the
+# new ones take traffic (docs/deploy/pod_readiness_gate.md and
+# pkg/inject/pod_readiness/pod_readiness_gate.go at v3.5.0, 11eb202c; the same label at
+# v2.11.0; the chart's webhook.yaml namespaceSelector at chart 3.5.0).
+POD_READINESS_GATE_LABELS: Mapping[str, str] = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
+
 
 # The console serves HTTPS (its certificate comes from the instance's issuer)
 # on its own port and answers `/` when up.
@@ -140,7 +148,7 @@ class LoadBalancerController(pulumi.ComponentResource):
                 # already name it (`aws-load-balancer-type: external`).
                 "enableServiceMutatorWebhook": False,
                 # The pod webhook (mpod.elbv2.k8s.aws) adds readiness gates to pods of namespaces
-                # labelled elbv2.k8s.aws/pod-readiness-gate-inject=enabled. Ignore, the chart's default since
+                # labelled POD_READINESS_GATE_LABELS (the instance namespaces). Ignore, the chart's default since
                 # 3.x (values.yaml podMutatorWebhookConfig, templates/webhook.yaml at chart 3.5.0;
                 # 1.11.0 hard-coded Fail): with the controller down, pods are created without gates
                 # instead of every pod of an instance namespace being refused. Set so a chart
