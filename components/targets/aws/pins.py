@@ -12,7 +12,11 @@ AWS Load Balancer Controller: chart 3.5.0 (aws/eks-charts commit
 values.yaml's default image tag; load_balancer_policy.py reproduces the IAM
 policy that release publishes. A newer chart needs that policy, the pinned
 values.yaml in tests/support/chart_values.py and the app version below moved
-with it (the tests fail until they are).
+with it (the tests fail until they are). Materialize's Terraform installs chart
+1.17.1 (materialize-terraform-self-managed 187f61a, aws/modules/aws-lbc);
+v3.x serves the same Service annotations, and the Gateway API controllers it
+adds turn themselves off where their CRDs are absent (main.go at v3.5.0,
+crddetect.ApplyGatewayCRDDetection).
 
 metrics-server: chart 3.13.0 is metrics-server v0.8.0.
 """
