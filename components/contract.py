@@ -130,6 +130,10 @@ class Platform:
     # above (a health check on another path or protocol, say):
     # app ("balancerd", "console") -> exposure ("internal", "public") -> annotations.
     app_load_balancer_annotations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    # Labels this platform needs on every instance namespace, besides the data
+    # plane's own (which win on a clash): e.g. the label that has a cloud's
+    # load-balancer controller give the instance's pods readiness gates.
+    instance_namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Annotations the cloud's own controllers write on LoadBalancer Services;
     # ignored so a preview after them shows no change.
     controller_service_annotations: Sequence[str] = ()
@@ -142,7 +146,8 @@ class Platform:
     # - system_ready: the cluster answers, its system nodes, CNI and DNS run;
     #   cert-manager, the operator, monitoring and namespaces wait for this only.
     # - materialize_ready: what Materialize's own pods need besides (their node
-    #   pool, swap set up on it); each `Materialize` resource waits for it.
+    #   pool, swap set up on it, a webhook that admits them); each
+    #   `Materialize` resource waits for it.
     # - load_balancer_ready: what a LoadBalancer Service needs before it is
     #   created (a cloud's load-balancer controller); the Services wait for this
     #   and their namespace only, so the load balancer is built while the

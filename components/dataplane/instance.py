@@ -56,7 +56,7 @@ class MaterializeInstance(pulumi.ComponentResource):
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": self.namespace, "labels": labels},
+            metadata={"name": self.namespace, "labels": {**platform.instance_namespace_labels, **labels}},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(platform.system_ready))),
         )
         self.namespace_resource = namespace

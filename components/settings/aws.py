@@ -27,6 +27,15 @@ _HOUR_MINUTE = r"([01]\d|2[0-3]):[0-5]\d"
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
 # A zone name (us-east-1a) or zone id (use1-az1).
 _ZONE = r"^([a-z]{2}(-[a-z]+)+-\d[a-z]|[a-z]{2,5}\d-az\d+)$"
+# The interface endpoints AWS lists for EKS clusters without outbound internet
+# access ("Deploy private clusters with limited internet access", Pod
+# requirements table: awsdocs/amazon-eks-user-guide
+# latest/ug/clusters/private-clusters.adoc @ 101184ecc138f7f661b484f2cabac7022b726a6b).
+# S3 is left out (the new VPC already has its free gateway endpoint), and so is
+# Route 53 (a global service, not com.amazonaws.<region>.*).
+InterfaceEndpoint = Literal[
+    "ec2", "ecr.api", "ecr.dkr", "elasticloadbalancing", "logs", "sts", "eks", "eks-auth", "ssm", "xray"
+]
 
 
 def _instance_type(value: str) -> str:
@@ -39,6 +48,13 @@ def _iam_principal(value: str) -> str:
     if not _IAM_PRINCIPAL.match(value):
         raise ValueError(f"{value!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/name)")
     return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    twice = sorted({value for value in values if values.count(value) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(map(repr, twice))} listed twice")
+    return values
 
 
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
@@ -78,6 +94,12 @@ class AwsSettings(BucketVersioning):
         default="perZone",
         alias="natGateways",
         description="NAT for the private subnets: one per zone (survives a zone outage) or a single one.",
+    )
+    interface_endpoints: Annotated[list[InterfaceEndpoint], AfterValidator(_distinct)] = Field(
+        default_factory=list,
+        alias="interfaceEndpoints",
+        description="Interface VPC endpoints (private DNS on) in the new VPC's private subnets, e.g. sts, ecr.api, "
+        "ecr.dkr, ec2, elasticloadbalancing, logs: AWS API traffic off the NAT; each bills per hour per zone.",
     )
     existing_vpc_id: str | None = Field(
         default=None,
@@ -198,6 +220,15 @@ class AwsSettings(BucketVersioning):
         if self.existing_vpc_id is not None and len(set(self.existing_private_subnet_ids)) < 2:
             raise ValueError(
                 "aws.existingPrivateSubnetIds: an existing VPC needs two or more private subnets (in different zones)"
+            )
+        if self.existing_vpc_id is not None and self.interface_endpoints:
+            raise ValueError(
+                "aws.interfaceEndpoints: only made in the new VPC this stack creates; an existing VPC "
+                "(aws.existingVpcId) brings its own endpoints"
+            )
+        if len(set(self.interface_endpoints)) != len(self.interface_endpoints):
+            raise ValueError(
+                f"aws.interfaceEndpoints: a service is listed twice ({', '.join(self.interface_endpoints)})"
             )
         if self.existing_vpc_id is None and self.existing_private_subnet_ids:
             raise ValueError("aws.existingPrivateSubnetIds: only used with aws.existingVpcId")

@@ -81,14 +81,33 @@ CHARTS = {
             "683ed81c6074e7b49f732ab37168e316767e9782f0560ed905ad521d0b0e5b0d",
         ),
         # The aws target's load-balancer controller (components/targets/aws/pins.py):
-        # the commit that released chart 1.11.0 (appVersion v2.11.0).
+        # the commit that released chart 3.5.0 (appVersion v3.5.0).
         ChartValues(
             "aws-load-balancer-controller",
-            "aws-load-balancer-controller-1.11.0",
+            "aws-load-balancer-controller-3.5.0",
             "aws/eks-charts",
-            "e60a7cbf53b803037985c72e7dc47786f7ea2afe",
+            "5239609242f3430be50fb0b714a24d3ef2b47983",
             "stable/aws-load-balancer-controller/values.yaml",
-            "993e2c2114b562bdda4ba6bffc0eebdc7c584ea46c3d34b53fde85f1cf303f2b",
+            "c330e0b3aaeed9d6b75e70564563dcdb231ee970db587f23eff5c013461f2dd4",
+        ),
+        # Not values either: the chart's webhook template at the same commit, for what its pod webhook selects.
+        ChartValues(
+            "aws-load-balancer-controller-webhook-template",
+            "aws-load-balancer-controller-3.5.0",
+            "aws/eks-charts",
+            "5239609242f3430be50fb0b714a24d3ef2b47983",
+            "stable/aws-load-balancer-controller/templates/webhook.yaml",
+            "d06cfe4c9f1834ef912f56aa0f8f06f2a2ecc6f9a5e06688ecfb2bae2c28202b",
+        ),
+        # Not a chart's values: the IAM policy that controller release publishes
+        # (tag v3.5.0), which components/targets/aws/load_balancer_policy.py restates.
+        ChartValues(
+            "aws-load-balancer-controller-iam-policy",
+            "v3.5.0",
+            "kubernetes-sigs/aws-load-balancer-controller",
+            "11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4",
+            "docs/install/iam_policy.json",
+            "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a",
         ),
     )
 }

@@ -25,6 +25,7 @@ from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import irsa_trust_policy
 from components.targets.aws.load_balancer_policy import policy_document
 from components.targets.aws.pins import (
+    LOAD_BALANCER_CONTROLLER_APP_VERSION,
     LOAD_BALANCER_CONTROLLER_CHART,
     LOAD_BALANCER_CONTROLLER_REPO,
     LOAD_BALANCER_CONTROLLER_VERSION,
@@ -39,6 +40,14 @@ HEALTH_CHECK_PORT = "8080"
 HEALTH_CHECK_PATH = "/api/readyz"
 
 _PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
+
+# On a namespace, this label has the controller's pod webhook (mpod.elbv2.k8s.aws) add a
+# readiness gate to each new pod behind a target-type ip load balancer: the pod is Ready
+# only once its NLB target is healthy, so a rolling update keeps the old pods until the
+# new ones take traffic (docs/deploy/pod_readiness_gate.md and
+# pkg/inject/pod_readiness/pod_readiness_gate.go at v3.5.0, 11eb202c; the same label at
+# v2.11.0; the chart's webhook.yaml namespaceSelector at chart 3.5.0).
+POD_READINESS_GATE_LABELS: Mapping[str, str] = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 
 
 # The console serves HTTPS (its certificate comes from the instance's issuer)
@@ -97,7 +106,7 @@ class LoadBalancerController(pulumi.ComponentResource):
         options = context.options(self)
         policy = aws.iam.Policy(
             f"{name}-policy",
-            description="AWS Load Balancer Controller " + LOAD_BALANCER_CONTROLLER_VERSION,
+            description="AWS Load Balancer Controller " + LOAD_BALANCER_CONTROLLER_APP_VERSION,
             policy=policy_document(context.partition),
             tags=context.tagged(f"{name}-policy"),
             opts=options,
@@ -138,6 +147,17 @@ class LoadBalancerController(pulumi.ComponentResource):
                 # controller is down, only to claim LoadBalancer Services for it; ours
                 # already name it (`aws-load-balancer-type: external`).
                 "enableServiceMutatorWebhook": False,
+                # The pod webhook (mpod.elbv2.k8s.aws) adds readiness gates to pods of namespaces
+                # labelled POD_READINESS_GATE_LABELS (the instance namespaces). Ignore, the chart's default since
+                # 3.x (values.yaml podMutatorWebhookConfig, templates/webhook.yaml at chart 3.5.0;
+                # 1.11.0 hard-coded Fail): with the controller down, pods are created without gates
+                # instead of every pod of an instance namespace being refused. Set so a chart
+                # default cannot flip it unnoticed.
+                "podMutatorWebhookConfig": {"failurePolicy": "Ignore"},
+                # Reuse the webhook certificate on upgrades (the chart's default until 3.x): a
+                # fresh one per `helm upgrade` races the API server's caBundle against the pods'
+                # certificate. The Release runs Helm against the cluster, so the chart's lookup works.
+                "keepTLSSecret": True,
                 **args.system_nodes.helm_values(),
             },
             **RELEASE_POLICY,

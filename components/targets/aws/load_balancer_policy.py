@@ -1,8 +1,13 @@
-"""The IAM policy the AWS Load Balancer Controller v2.11.0 needs.
+"""The IAM policy the AWS Load Balancer Controller v3.5.0 needs.
 
 Upstream publishes it with each release (kubernetes-sigs/aws-load-balancer-
-controller, docs/install/iam_policy.json at v2.11.0); it is restated here as
-data, statement by statement, and must move with pins.LOAD_BALANCER_CONTROLLER_VERSION.
+controller, docs/install/iam_policy.json at v3.5.0, commit
+11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4); it is restated here as data,
+statement by statement, and must move with pins.LOAD_BALANCER_CONTROLLER_VERSION:
+tests/targets/aws/test_load_balancer_controller.py compares the document with
+that file (pinned by SHA-256 in tests/support/chart_values.py). From v2.11.0
+the release added ec2:DescribeIpamPools, ec2:DescribeRouteTables,
+elasticloadbalancing:ModifyIpPools and elasticloadbalancing:SetRulePriorities.
 Most write actions only apply to resources the controller tagged itself
 (elbv2.k8s.aws/cluster).
 """
@@ -52,6 +57,8 @@ STATEMENTS: list[dict[str, Any]] = [
             "ec2:GetCoipPoolUsage",
             "ec2:DescribeCoipPools",
             "ec2:GetSecurityGroupsForVpc",
+            "ec2:DescribeIpamPools",
+            "ec2:DescribeRouteTables",
             "elasticloadbalancing:DescribeLoadBalancers",
             "elasticloadbalancing:DescribeLoadBalancerAttributes",
             "elasticloadbalancing:DescribeListeners",
@@ -133,6 +140,7 @@ STATEMENTS: list[dict[str, Any]] = [
             "elasticloadbalancing:DeleteTargetGroup",
             "elasticloadbalancing:ModifyListenerAttributes",
             "elasticloadbalancing:ModifyCapacityReservation",
+            "elasticloadbalancing:ModifyIpPools",
         ],
         condition=_OWN_RESOURCE,
     ),
@@ -155,6 +163,7 @@ STATEMENTS: list[dict[str, Any]] = [
             "elasticloadbalancing:AddListenerCertificates",
             "elasticloadbalancing:RemoveListenerCertificates",
             "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:SetRulePriorities",
         ]
     ),
 ]

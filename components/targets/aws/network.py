@@ -11,6 +11,14 @@ nothing, where through NAT every gigabyte is billed as NAT data processing
 (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html).
 With `flowLogs` (the default) its traffic is logged to CloudWatch.
 
+`interfaceEndpoints` adds interface endpoints (PrivateLink) for AWS APIs in
+the private subnets, with private DNS, so the service's usual name resolves to
+addresses in the VPC and the SDKs need no change. They take AWS API traffic
+(STS for IRSA, ECR pulls, the load balancer controller's EC2 and ELB calls)
+off the NAT. They do not make NAT optional: Materialize's and the charts'
+images come from registries outside AWS (docker.io, quay.io, ...), so a
+cluster without NAT would also need those images mirrored into ECR.
+
 Either way the network also holds the security group every node (and so every
 pod) carries: RDS admits Postgres from it, and it exists before the cluster
 does, so the database never waits for the cluster. Interfaces the VPC CNI
@@ -207,8 +215,50 @@ class Network(pulumi.ComponentResource):
             tags=context.tagged(f"{cluster}-s3"),
             opts=options,
         )
+        if settings.interface_endpoints:
+            self._interface_endpoints(name, args, vpc)
         if settings.flow_logs:
             self._flow_logs(name, args, vpc)
+
+    def _interface_endpoints(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
+        """One endpoint per configured service, with an interface in every private subnet."""
+        context, settings, cluster = args.context, args.settings, args.cluster_name
+        options = context.options(self)
+        # The endpoints' interfaces only answer HTTPS; every client (nodes, pods,
+        # which take VPC addresses) is in the VPC. No egress rule: the provider
+        # drops AWS's default allow-all one (pulumi_aws 7.51.1, ec2.SecurityGroup,
+        # "NOTE on Egress rules"), and an endpoint starts no connection.
+        group = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            vpc_id=vpc.id,
+            description=f"Interface VPC endpoints of {cluster}: HTTPS from the VPC",
+            tags=context.tagged(f"{cluster}-endpoints"),
+            opts=options,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=settings.vpc_cidr,
+            description="HTTPS from the VPC",
+            tags=context.tagged(f"{cluster}-endpoints-https"),
+            opts=options,
+        )
+        for service in settings.interface_endpoints:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{context.region}.{service}",
+                vpc_endpoint_type="Interface",
+                # Private DNS needs the VPC's DNS support and hostnames, both on above.
+                private_dns_enabled=True,
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[group.id],
+                tags=context.tagged(f"{cluster}-{service}"),
+                opts=options,
+            )
 
     def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
         """Every accepted and rejected flow of the VPC, into a group with the stack's log retention."""

@@ -45,6 +45,7 @@ from components.targets.aws.instance_role import InstanceRole, InstanceRoleArgs
 from components.targets.aws.load_balancer_controller import (
     CONSOLE_ANNOTATIONS,
     INTERNAL_ANNOTATIONS,
+    POD_READINESS_GATE_LABELS,
     PUBLIC_ANNOTATIONS,
     LoadBalancerController,
     LoadBalancerControllerArgs,
@@ -285,8 +286,14 @@ class AwsTarget(pulumi.ComponentResource):
             public_load_balancer_annotations=PUBLIC_ANNOTATIONS,
             app_load_balancer_annotations={"console": CONSOLE_ANNOTATIONS},
             system_ready=tuple(system_ready),
-            # Swap is set up by the Bottlerocket bootstrap settings on the group itself.
-            materialize_ready=(materialize_group,),
+            # Swap is set up by the Bottlerocket bootstrap settings on the group itself. The
+            # controller's pod webhook stands in front of the instance namespaces (readiness
+            # gates), so the instance waits for the controller: its pods are never made before
+            # the webhook can answer (it fails open, so they would lose their gates, not fail).
+            # The first pods may still come before the controller has bound their Service's
+            # target group and get no gate: there is no older pod to keep then.
+            materialize_ready=(materialize_group, load_balancers.release),
+            instance_namespace_labels=POD_READINESS_GATE_LABELS,
             load_balancer_ready=(load_balancers.release,),
             network=_cluster_network(settings, database.port, invoke),
             # Only monitoring waits for the gp3 class (a claim made before its class exists stays

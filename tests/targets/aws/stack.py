@@ -8,8 +8,12 @@ import json
 from functools import cache
 from typing import Any
 
+import pulumi
+import pytest
+
 from tests.harness.mocks import Registered
-from tests.harness.stack import Evaluation, example_stack
+from tests.harness.stack import Evaluation, evaluate, example_stack
+from tools.offline import mocks as offline_mocks
 from tools.offline.stable import stable_hex
 from tools.stack_files import read_stack_config
 
@@ -53,6 +57,14 @@ def aws_stack(**overrides: Any) -> dict[str, Any]:
 def aws_settings(**overrides: Any) -> dict[str, Any]:
     """The example's `aws` settings with some keys changed."""
     return {**read_stack_config("aws").values["aws"], **overrides}
+
+
+def assert_refused_before_anything_is_registered(config: dict[str, Any], message: str) -> None:
+    """The stack fails with a RunError matching `message`, and no cloud or Kubernetes resource was registered."""
+    monitor = offline_mocks.RecordingMonitor(offline_mocks.RealisticMocks())
+    with pytest.raises(pulumi.RunError, match=message):
+        evaluate(config, monitor=monitor)
+    assert not [r for r in monitor.registered if r.type.startswith(("aws:", "kubernetes:"))]
 
 
 def ending(evaluation: Evaluation, token: str, suffix: str) -> Registered:

@@ -654,7 +654,7 @@ def test_public_exposure_is_internet_facing_and_keeps_its_allowlist() -> None:
 
 def test_load_balancer_controller_runs_with_its_own_irsa_role(example: Evaluation) -> None:
     controller = release(example, "aws-load-balancer-controller")
-    assert controller.inputs["version"] == "1.11.0"
+    assert controller.inputs["version"] == "3.5.0"
     assert controller.inputs["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
     values = controller.inputs["values"]
     role = ending(example, ROLE, "-lb-controller-role")

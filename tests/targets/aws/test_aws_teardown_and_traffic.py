@@ -19,6 +19,7 @@ from tests.targets.aws.stack import (
     RDS,
     SECURITY_GROUP,
     SUBNET,
+    assert_refused_before_anything_is_registered,
     aws_settings,
     aws_stack,
     ending,
@@ -268,10 +269,7 @@ def test_eks_stays_on_standard_support_and_is_deletion_protected(example: Evalua
 def test_bad_input_is_refused_naming_the_key_before_anything_is_registered(
     overrides: dict[str, object], message: str
 ) -> None:
-    monitor = offline_mocks.RecordingMonitor(offline_mocks.RealisticMocks())
-    with pytest.raises(pulumi.RunError, match=message):
-        evaluate(aws_stack(aws=aws_settings(**overrides)), monitor=monitor)
-    assert not [r for r in monitor.registered if r.type.startswith(("aws:", "kubernetes:"))]
+    assert_refused_before_anything_is_registered(aws_stack(aws=aws_settings(**overrides)), message)
 
 
 def test_wider_blocks_and_real_addresses_are_accepted() -> None:
