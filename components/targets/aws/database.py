@@ -201,6 +201,9 @@ class Database(pulumi.ComponentResource):
 
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
+            # Updatable in place: an instance auto-named before is renamed, not replaced
+            # (terraform-provider-aws internal/service/rds/instance.go: `identifier` has no
+            # ForceNew since v5, and the update sends NewDBInstanceIdentifier; `kms_key_id` is ForceNew).
             identifier=self.identifier,
             engine="postgres",
             # A major only: RDS applies minor releases itself (auto_minor_version_upgrade).
