@@ -177,8 +177,11 @@ class AwsSettings(BucketVersioning):
     postgres_max_storage_gb: int = Field(
         default=200, ge=20, le=65536, alias="postgresMaxStorageGb", description="RDS storage autoscaling limit (GiB)."
     )
-    postgres_multi_az: bool = Field(
-        default=False, alias="postgresMultiAz", description="A standby in a second zone (doubles the RDS cost)."
+    postgres_multi_az: bool | None = Field(
+        default=None,
+        alias="postgresMultiAz",
+        description="A standby in a second zone (doubles the RDS cost); default on when the stack's tags have "
+        "environment: production.",
     )
     postgres_backup_retention_days: int = Field(
         default=7, ge=7, le=35, alias="postgresBackupRetentionDays", description="Days of RDS point-in-time backups."
@@ -204,6 +207,18 @@ class AwsSettings(BucketVersioning):
         default=True,
         alias="keepBackupsOnDelete",
         description="Deleting RDS leaves a final snapshot and its automated backups; false only for throwaway stacks.",
+    )
+    postgres_encryption: Literal["aws-managed", "kms"] = Field(
+        default="aws-managed",
+        alias="postgresEncryption",
+        description="RDS storage encryption: the account's aws/rds key, or a KMS key created for the database "
+        "(read at creation: a change would replace the database).",
+    )
+    log_encryption: Literal["aws-managed", "kms"] = Field(
+        default="aws-managed",
+        alias="logEncryption",
+        description="CloudWatch log groups (control-plane, Postgres): service-managed encryption, or a KMS key "
+        "created for them.",
     )
     bucket_encryption: Literal["sse-s3", "sse-kms"] = Field(
         default="sse-s3",

@@ -34,11 +34,8 @@ def database_name(instance: str) -> str:
 # SET ROLE to it, hence the grant to itself (a no-op notice when repeated).
 # environmentd drops `options` from the metadata URL (components/metadata_url.py),
 # so the role's own setting is what bounds a stuck metadata query.
-SETUP_SQL = (
-    r"""\getenv role METADATA_ROLE
-\getenv database METADATA_DATABASE
-\getenv password METADATA_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN', :'role')
+_STATEMENTS = (
+    r"""SELECT format('CREATE ROLE %I LOGIN', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
 ALTER ROLE :"role" WITH LOGIN PASSWORD :'password';
 GRANT :"role" TO CURRENT_USER;
@@ -51,6 +48,23 @@ ALTER ROLE :"role" SET statement_timeout = '"""
     + """';
 """
 )
+# What each psql variable holds, and the key of the credentials Secret it comes from.
+_VARIABLES = (("role", "username"), ("database", "database"), ("password", "password"))
+SETUP_SQL = "".join(f"\\getenv {v} METADATA_{v.upper()}\n" for v, _ in _VARIABLES) + _STATEMENTS
+
+
+def setup_sql_from_files(directory_variable: str) -> str:
+    """SETUP_SQL reading the role, database and password from the files of the mounted
+    credentials Secret (one file per key), in the directory `$directory_variable` names.
+
+    psql runs a backquoted meta-command argument through the shell and takes its
+    output, trailing newline removed (psql docs, "Meta-Commands"), so the
+    password passes from the file into psql without an environment variable.
+    """
+    reads = "".join(f'\\set {v} `cat "${directory_variable}/{key}"`\n' for v, key in _VARIABLES)
+    return reads + _STATEMENTS
+
+
 # The container command: SETUP_SQL arrives in the environment variable of that name.
 SETUP_SCRIPT = 'printf "%s\\n" "$SETUP_SQL" | psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1'
 

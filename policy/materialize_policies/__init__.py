@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
+from .availability import RDS_MULTI_AZ_IN_PRODUCTION
 from .encryption import DATABASE_ENCRYPTED_AT_REST, S3_BUCKET_ENCRYPTED
 from .endpoints import NO_PUBLIC_DATABASE_ENDPOINT
 from .helm_values import NO_SECRETS_IN_HELM_VALUES
@@ -40,6 +41,7 @@ POLICIES: list[Policy] = [
     NO_SECRETS_IN_HELM_VALUES,
     PROTECT_STATEFUL_RESOURCES,
     RBAC_ON_IN_PRODUCTION,
+    RDS_MULTI_AZ_IN_PRODUCTION,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -38,6 +39,37 @@ def job_environment(
         data = given if given is not None else named(graph, SECRET, ref["name"]).inputs["stringData"]
         resolved[variable["name"]] = data[ref["key"]]
     return resolved
+
+
+def job_volumes(
+    graph: Evaluation, job_name: str, root: Path, secrets: Mapping[str, Mapping[str, str]] | None = None
+) -> dict[str, Path]:
+    """The Job's volumes as the kubelet would mount them, under `root`: a file per key of
+    each Secret volume (data from `secrets` or else the graph's Secret), an empty
+    directory per emptyDir. Returns each mount path's local directory."""
+    spec = named(graph, JOB, job_name).inputs["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
+    mounted: dict[str, Path] = {}
+    for mount in job_container(graph, job_name).get("volumeMounts", []):
+        volume = volumes[mount["name"]]
+        directory = root / mount["name"]
+        directory.mkdir(parents=True)
+        if "secret" in volume:
+            name = volume["secret"]["secretName"]
+            given = (secrets or {}).get(name)
+            data = given if given is not None else named(graph, SECRET, name).inputs["stringData"]
+            for key, value in data.items():
+                # The kubelet writes the exact bytes: no trailing newline.
+                (directory / key).write_text(value)
+        else:
+            assert "emptyDir" in volume, volume
+        mounted[mount["mountPath"]] = directory
+    return mounted
+
+
+def with_local_mounts(env: Mapping[str, str], mounted: Mapping[str, Path]) -> dict[str, str]:
+    """The environment with every value naming a mount path pointed at its local directory."""
+    return {name: str(mounted[value]) if value in mounted else value for name, value in env.items()}
 
 
 def run_job_command(graph: Evaluation, job_name: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

@@ -47,7 +47,7 @@ def test_entry_point_assembles_exactly_the_rules_of_the_module(entry_point_run: 
 
 def test_every_rule_is_a_mandatory_policy_with_a_unique_name() -> None:
     names = [p.name for p in POLICIES]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 14
     for policy in POLICIES:
         assert isinstance(policy, ResourceValidationPolicy | StackValidationPolicy)
         assert policy.enforcement_level is EnforcementLevel.MANDATORY, policy.name

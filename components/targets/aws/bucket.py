@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import document
+from components.targets.aws.keys import data_key
 
 _ABORT_UPLOADS_AFTER_DAYS = 7
 
@@ -70,13 +71,13 @@ class Bucket(pulumi.ComponentResource):
         self.kms_key_arn = None
         if settings.bucket_encryption == "sse-kms":
             # Without this key every object is unreadable: it lives as long as the data.
-            key = aws.kms.Key(
+            key = data_key(
                 f"{name}-key",
+                context=context,
+                parent=self,
                 description=f"Default encryption of the Materialize persist bucket of {args.cluster_name}",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                tags=context.tagged(f"{args.cluster_name}-persist"),
-                opts=context.options(self, protect=args.protect),
+                tag_name=f"{args.cluster_name}-persist",
+                protect=args.protect,
             )
             self.kms_key_arn = key.arn
             default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(

@@ -30,6 +30,7 @@ from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
 from components.targets.aws.iam import STS_AUDIENCE, document, irsa_trust_policy, service_trust_policy
 from components.targets.aws.kubeconfig import exec_kubeconfig
+from components.targets.aws.log_groups import kept_log_group
 
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
@@ -47,6 +48,8 @@ class ClusterArgs:
     # Turn on the VPC CNI's network-policy agent: without it EKS accepts
     # NetworkPolicies and enforces none of them.
     enforce_network_policies: bool = False
+    # The customer-managed key of the log groups (logEncryption: kms), else None.
+    logs_key_arn: pulumi.Input[str] | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -201,30 +204,17 @@ class Cluster(pulumi.ComponentResource):
         deleting the group at destroy leaves one without retention behind and
         the next stack of that name fails with ResourceAlreadyExists
         (terraform-aws-modules/terraform-aws-eks#2486, #2763). So the group is
-        kept at destroy (its retention still ages the logs out) and adopted
-        by the next `up` that finds it: an import of a group already in this
-        stack's state is an ordinary update (pulumi/pulumi
-        developer-docs/architecture/import.md, the `import` resource option).
+        always kept at destroy (its retention still ages the logs out) and
+        adopted by the next `up` that finds it (log_groups.py).
         """
-        context, cluster_name = args.context, args.cluster_name
-        group_name = f"/aws/eks/{cluster_name}/cluster"
-        existing = aws.cloudwatch.get_log_groups(
-            log_group_name_prefix=group_name,
-            opts=pulumi.InvokeOptions(provider=context.provider, parent=self),
-        ).log_group_names
-        return aws.cloudwatch.LogGroup(
+        return kept_log_group(
             f"{name}-logs",
-            name=group_name,
-            retention_in_days=args.settings.log_retention_days,
-            tags=context.tagged(f"{cluster_name}-control-plane-logs"),
-            opts=pulumi.ResourceOptions.merge(
-                context.options(self),
-                pulumi.ResourceOptions(
-                    retain_on_delete=True,
-                    # The log group's id is its name.
-                    import_=group_name if group_name in (existing or []) else None,
-                ),
-            ),
+            context=args.context,
+            parent=self,
+            group_name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_days=args.settings.log_retention_days,
+            tag_name=f"{args.cluster_name}-control-plane-logs",
+            kms_key_arn=args.logs_key_arn,
         )
 
     def _network_addons(self, name: str, args: ClusterArgs) -> list[pulumi.Resource]:

@@ -19,12 +19,28 @@ snapshots the instance before and after the upgrade
 (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.MajorVersion.Process.html);
 it refuses a downgrade itself.
 
+Its Postgres and upgrade logs go to CloudWatch (the two exports RDS for
+PostgreSQL offers besides IAM authentication errors:
+https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html,
+EnableCloudwatchLogsExports), into `/aws/rds/instance/<identifier>/<log>`
+(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.PostgreSQL.PublishtoCloudWatchLogs.html).
+RDS would create those groups without a retention, so they are made first
+(log_groups.py), which needs an identifier known before the instance: it is
+named after the cluster, not auto-named. They are kept at destroy like the
+backups (`keepBackupsOnDelete`): Postgres logs are audit data.
+
+Multi-AZ is on by default in a production stack: one whose tags have
+`environment: production`, the tag the policy pack reads from the stack
+(policy/materialize_policies/protection.py), which a program cannot read.
+
 It needs only the network, so it is created while the cluster comes up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -33,9 +49,16 @@ import pulumi_random as random
 
 from components.settings.aws import AwsSettings
 from components.targets.aws.context import AwsContext
+from components.targets.aws.keys import data_key
+from components.targets.aws.log_groups import kept_log_group
 
 PORT = 5432
 MASTER_USER = "mzadmin"
+# What RDS for PostgreSQL exports to CloudWatch Logs, besides iam-db-auth-error (no IAM auth here).
+LOG_EXPORTS = ("postgresql", "upgrade")
+PRODUCTION_TAG = ("environment", "production")
+_IDENTIFIER_LIMIT = 63
+_SUFFIX = "-metadata"
 
 
 @dataclass(frozen=True)
@@ -47,10 +70,39 @@ class DatabaseArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     protect: bool
+    # The customer-managed key of the log groups (logEncryption: kms), else None.
+    logs_key_arn: pulumi.Input[str] | None = None
+
+
+def instance_identifier(cluster_name: str) -> str:
+    """The RDS identifier of a cluster's metadata database, within RDS's rules.
+
+    1-63 letters, digits and hyphens, a letter first, no double or trailing
+    hyphen (terraform-provider-aws internal/service/rds validIdentifier). A
+    cluster name may hold underscores or start with a digit, and a long one
+    is cut and given a hash of the whole, so two names stay two identifiers.
+    """
+    base = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", cluster_name.lower())).strip("-")
+    if not base[:1].isalpha():
+        base = f"mz-{base}".rstrip("-")
+    if len(base) + len(_SUFFIX) > _IDENTIFIER_LIMIT:
+        digest = hashlib.sha256(cluster_name.encode()).hexdigest()[:8]
+        base = f"{base[: _IDENTIFIER_LIMIT - len(_SUFFIX) - len(digest) - 1].rstrip('-')}-{digest}"
+    return f"{base}{_SUFFIX}"
+
+
+def is_production(tags: Mapping[str, str]) -> bool:
+    """Whether the stack's tags mark it production, as the policy pack's stack tag does."""
+    key, value = PRODUCTION_TAG
+    return any(k.lower() == key and v.strip().lower() == value for k, v in tags.items())
 
 
 class Database(pulumi.ComponentResource):
     instance: aws.rds.Instance
+    identifier: str
+    log_groups: list[aws.cloudwatch.LogGroup]
+    # The database's own KMS key with postgresEncryption: kms; None with the aws/rds key.
+    kms_key_arn: pulumi.Output[str] | None
     address: pulumi.Output[str]
     port: int
     master_user: str
@@ -110,8 +162,49 @@ class Database(pulumi.ComponentResource):
         # A final snapshot name must be new each time; drawn once, kept in state.
         snapshot_suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=keep)
 
+        self.identifier = instance_identifier(cluster)
+        self.log_groups = [
+            kept_log_group(
+                f"{name}-{log}-logs",
+                context=context,
+                parent=self,
+                group_name=f"/aws/rds/instance/{self.identifier}/{log}",
+                retention_days=settings.log_retention_days,
+                tag_name=f"{cluster}-postgres-{log}-logs",
+                # RDS stops writing before the group goes (the instance is deleted first).
+                keep=settings.keep_backups_on_delete,
+                kms_key_arn=args.logs_key_arn,
+            )
+            for log in LOG_EXPORTS
+        ]
+
+        self.kms_key_arn = None
+        if settings.postgres_encryption == "kms":
+            # Without it the database, its snapshots and backups are unreadable: protected like them.
+            # The default key policy (the account's IAM policies decide) is what RDS needs: it uses
+            # the key through grants it creates for the caller.
+            key = data_key(
+                f"{name}-key",
+                context=context,
+                parent=self,
+                description=f"Storage encryption of the Materialize metadata database of {cluster}",
+                tag_name=f"{cluster}-postgres",
+                protect=args.protect,
+                # Kept snapshots and backups need the key after the database is gone.
+                keep=settings.keep_backups_on_delete,
+            )
+            self.kms_key_arn = key.arn
+
+        multi_az = settings.postgres_multi_az
+        if multi_az is None:
+            multi_az = is_production(context.tags)
+
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
+            # Updatable in place: an instance auto-named before is renamed, not replaced
+            # (terraform-provider-aws internal/service/rds/instance.go: `identifier` has no
+            # ForceNew since v5, and the update sends NewDBInstanceIdentifier; `kms_key_id` is ForceNew).
+            identifier=self.identifier,
             engine="postgres",
             # A major only: RDS applies minor releases itself (auto_minor_version_upgrade).
             engine_version=settings.postgres_version,
@@ -125,6 +218,8 @@ class Database(pulumi.ComponentResource):
             max_allocated_storage=settings.postgres_max_storage_gb,
             storage_type="gp3",
             storage_encrypted=True,
+            # Create-only in the provider (ForceNew: a new key replaces the database).
+            kms_key_id=self.kms_key_arn,
             username=MASTER_USER,
             password=password.result,
             port=PORT,
@@ -132,7 +227,8 @@ class Database(pulumi.ComponentResource):
             vpc_security_group_ids=[security_group.id],
             parameter_group_name=parameters.name,
             publicly_accessible=False,
-            multi_az=settings.postgres_multi_az,
+            multi_az=multi_az,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             backup_retention_period=settings.postgres_backup_retention_days,
             copy_tags_to_snapshot=True,
             deletion_protection=args.protect,
@@ -140,7 +236,8 @@ class Database(pulumi.ComponentResource):
             final_snapshot_identifier=snapshot_suffix.hex.apply(lambda suffix: f"materialize-metadata-final-{suffix}"),
             delete_automated_backups=not settings.keep_backups_on_delete,
             tags=context.tagged(f"{cluster}-metadata"),
-            opts=context.options(self, protect=args.protect),
+            # Our groups first, so RDS never creates them without a retention.
+            opts=context.options(self, protect=args.protect, depends_on=self.log_groups),
         )
         self.address = self.instance.address
         self.port = PORT

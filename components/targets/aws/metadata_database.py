@@ -7,6 +7,16 @@ instance: adding an instance adds one Job and leaves the others alone.
 
 The role, its credentials Secret and the SQL are shared with the local target
 (components/targets/metadata_roles.py).
+
+The pod calls no Kubernetes API, so it gets no service-account token. The
+credentials reach it as files of Secret volumes, never as environment
+variables (which every child process inherits and crash reports and
+`/proc/<pid>/environ` show; https://kubernetes.io/docs/concepts/security/secrets-good-practices/):
+psql reads the instance's from files (setup_sql_from_files), and libpq the
+master password from a password file written into memory, never to disk
+(https://www.postgresql.org/docs/current/libpq-pgpass.html: one
+`host:port:database:user:password` line, `:` and `\\` escaped with `\\`, mode
+0600 or stricter or libpq ignores it).
 """
 
 from __future__ import annotations
@@ -20,19 +30,47 @@ from components.contract import InstanceIdentity, MetadataDatabase
 from components.metadata_url import postgres_url
 from components.targets.aws.database_setup import ADMIN_SECRET, LABELS, NAMESPACE, DatabaseSetup
 from components.targets.aws.pins import POSTGRES_CLIENT_IMAGE
-from components.targets.container_env import plain_env, secret_env
-from components.targets.metadata_roles import SETUP_SCRIPT, role_credentials
+from components.targets.container_env import plain_env
+from components.targets.metadata_roles import SETUP_SCRIPT, role_credentials, setup_sql_from_files
 
 # About ten minutes of retries with the controller's doubling back-off.
 BACKOFF_LIMIT = 6
+# The postgres image's own unprivileged user and group.
+_POSTGRES_ID = 999
 _RESTRICTED = {
     "allow_privilege_escalation": False,
     "run_as_non_root": True,
-    # The postgres image's own unprivileged user.
-    "run_as_user": 999,
+    "run_as_user": _POSTGRES_ID,
+    "run_as_group": _POSTGRES_ID,
+    "read_only_root_filesystem": True,
     "capabilities": {"drop": ["ALL"]},
     "seccomp_profile": {"type": "RuntimeDefault"},
 }
+# Where the Secrets and the in-memory scratch directory are mounted; the
+# script finds them through plain environment variables of these names.
+MOUNTS = {
+    "MASTER_SECRET_DIR": "/secrets/rds-master",
+    "METADATA_SECRET_DIR": "/secrets/metadata-db",
+    "SCRATCH_DIR": "/scratch",
+}
+# The master credentials from their files: host, port and user as libpq's
+# environment (not secret), the password only in a password file of mode 0600.
+JOB_SCRIPT = (
+    r"""umask 077
+escape() { sed 's/[\\:]/\\&/g' "$1"; }
+export PGPASSFILE="$SCRATCH_DIR/pgpass"
+printf '*:*:*:%s:%s\n' "$(escape "$MASTER_SECRET_DIR/username")" "$(escape "$MASTER_SECRET_DIR/password")" \
+  > "$PGPASSFILE"
+PGHOST="$(cat "$MASTER_SECRET_DIR/host")"
+PGPORT="$(cat "$MASTER_SECRET_DIR/port")"
+PGUSER="$(cat "$MASTER_SECRET_DIR/username")"
+export PGHOST PGPORT PGUSER
+"""
+    + SETUP_SCRIPT
+    + "\n"
+)
+# Secret files readable by the pod's group only (fsGroup), not the world.
+_SECRET_FILE_MODE = 0o440
 
 
 @dataclass(frozen=True)
@@ -78,23 +116,43 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
                             "restart_policy": "Never",
                             # psql against RDS only: no Kubernetes API token in the pod.
                             "automount_service_account_token": False,
-                            "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
+                            "security_context": {
+                                "seccomp_profile": {"type": "RuntimeDefault"},
+                                # The Secret files' group, so the unprivileged user reads them.
+                                "fs_group": _POSTGRES_ID,
+                            },
+                            "volumes": [
+                                _secret_volume("master", ADMIN_SECRET),
+                                _secret_volume("credentials", credentials.object_name),
+                                k8s.core.v1.VolumeArgs(
+                                    name="scratch",
+                                    # In memory: the password file never touches a disk.
+                                    empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="1Mi"),
+                                ),
+                            ],
                             **setup.placement.pod_spec_fields(),
                             "containers": [
                                 {
                                     "name": "setup",
                                     "image": POSTGRES_CLIENT_IMAGE,
-                                    "command": ["sh", "-ec", SETUP_SCRIPT],
+                                    "command": ["sh", "-ec", JOB_SCRIPT],
                                     "env": [
-                                        secret_env("PGHOST", ADMIN_SECRET, "host"),
-                                        secret_env("PGPORT", ADMIN_SECRET, "port"),
-                                        secret_env("PGUSER", ADMIN_SECRET, "username"),
-                                        secret_env("PGPASSWORD", ADMIN_SECRET, "password"),
+                                        *(plain_env(variable, path) for variable, path in MOUNTS.items()),
                                         plain_env("PGDATABASE", "postgres"),
                                         # RDS forces TLS (rds.force_ssl); the server certificate is RDS's.
                                         plain_env("PGSSLMODE", "require"),
                                         plain_env("PGCONNECT_TIMEOUT", "10"),
-                                        *credentials.setup_env(),
+                                        plain_env("SETUP_SQL", setup_sql_from_files("METADATA_SECRET_DIR")),
+                                    ],
+                                    "volume_mounts": [
+                                        k8s.core.v1.VolumeMountArgs(
+                                            name=volume, mount_path=MOUNTS[variable], read_only=volume != "scratch"
+                                        )
+                                        for volume, variable in (
+                                            ("master", "MASTER_SECRET_DIR"),
+                                            ("credentials", "METADATA_SECRET_DIR"),
+                                            ("scratch", "SCRATCH_DIR"),
+                                        )
                                     ],
                                     "resources": {
                                         "requests": {"cpu": "50m", "memory": "64Mi"},
@@ -124,3 +182,10 @@ class AwsMetadataDatabase(pulumi.ComponentResource):
         )
         self.database = MetadataDatabase(url=pulumi.Output.secret(url), ready=(self.job,))
         self.register_outputs({"database": database, "job": self.job.metadata["name"]})
+
+
+def _secret_volume(name: str, secret: str) -> k8s.core.v1.VolumeArgs:
+    return k8s.core.v1.VolumeArgs(
+        name=name,
+        secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=secret, default_mode=_SECRET_FILE_MODE),
+    )

@@ -50,6 +50,7 @@ from components.targets.aws.load_balancer_controller import (
     LoadBalancerController,
     LoadBalancerControllerArgs,
 )
+from components.targets.aws.log_groups import LogsKey
 from components.targets.aws.metadata_database import AwsMetadataDatabase, MetadataDatabaseArgs
 from components.targets.aws.network import Network, NetworkArgs
 from components.targets.aws.node_group import NodeGroup, NodeGroupArgs
@@ -125,6 +126,15 @@ class AwsTarget(pulumi.ComponentResource):
         protect = settings.protect_data
         swap = True if settings.swap is None else settings.swap
 
+        # One key for every log group of ours (logEncryption: kms); the EKS group is always
+        # kept at destroy, so the key that reads it is kept too.
+        logs_key = (
+            LogsKey(f"{name}-logs", context=context, cluster_name=cluster_name, protect=protect, keep=True, opts=child)
+            if aws_settings.log_encryption == "kms"
+            else None
+        )
+        logs_key_arn = logs_key.arn if logs_key is not None else None
+
         network = Network(
             f"{name}-network",
             NetworkArgs(context=context, settings=aws_settings, cluster_name=cluster_name, zones=zones),
@@ -140,6 +150,7 @@ class AwsTarget(pulumi.ComponentResource):
                 subnet_ids=network.private_subnet_ids,
                 client_security_group_id=network.node_security_group_id,
                 protect=protect,
+                logs_key_arn=logs_key_arn,
             ),
             opts=child,
         )
@@ -156,6 +167,7 @@ class AwsTarget(pulumi.ComponentResource):
             deployer_arn=deployer,
             protect=protect,
             enforce_network_policies=settings.network_policies,
+            logs_key_arn=logs_key_arn,
         )
         cluster = Cluster(f"{name}-cluster", cluster_args, opts=child)
 

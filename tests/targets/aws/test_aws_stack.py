@@ -468,11 +468,14 @@ def test_each_instance_gets_its_own_database_from_an_idempotent_job(two: Evaluat
     for instance in ("main", "analytics"):
         job = named(two, JOB, f"metadata-db-{instance}")
         container = job.inputs["spec"]["template"]["spec"]["containers"][0]
-        env = {v["name"]: v.get("value", v.get("valueFrom")) for v in container["env"]}
-        assert env["PGPASSWORD"] == {"secretKeyRef": {"name": "rds-master", "key": "password"}}
+        # Every variable is a plain value: the credentials come as files of Secret volumes.
+        env = {v["name"]: v["value"] for v in container["env"]}
         assert env["PGSSLMODE"] == "require"
-        assert env["METADATA_PASSWORD"] == {"secretKeyRef": {"name": f"metadata-db-{instance}", "key": "password"}}
         assert "\\gexec" in env["SETUP_SQL"] and "NOT EXISTS" in env["SETUP_SQL"]
+        volumes = {v["name"]: v for v in job.inputs["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["master"]["secret"] == {"secretName": "rds-master", "defaultMode": 0o440}
+        assert volumes["credentials"]["secret"] == {"secretName": f"metadata-db-{instance}", "defaultMode": 0o440}
+        assert volumes["scratch"]["emptyDir"]["medium"] == "Memory"
         assert container["image"].startswith("docker.io/library/postgres:")
         assert job.inputs["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true"}
         assert job.options["deleteBeforeReplace"] is True

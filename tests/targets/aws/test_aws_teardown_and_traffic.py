@@ -66,8 +66,8 @@ def test_the_control_plane_log_group_is_kept_at_destroy_and_made_when_absent(exa
     assert group.inputs["name"] == CONTROL_PLANE_LOGS
     assert group.options["retainOnDelete"] is True
     assert group.options["importId"] == ""
-    [lookup] = [c for c in example.mocks.calls if c.token == "aws:cloudwatch/getLogGroups:getLogGroups"]
-    assert lookup.args["logGroupNamePrefix"] == CONTROL_PLANE_LOGS
+    lookups = [c for c in example.mocks.calls if c.token == "aws:cloudwatch/getLogGroups:getLogGroups"]
+    assert [c for c in lookups if c.args["logGroupNamePrefix"] == CONTROL_PLANE_LOGS]
 
 
 def test_a_group_left_by_an_earlier_stack_of_that_name_is_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -194,7 +194,12 @@ def test_vpc_flow_logs_go_to_a_group_with_retention_through_a_narrowly_trusted_r
 def test_flow_logs_can_be_turned_off() -> None:
     evaluation = evaluate(aws_stack(aws=aws_settings(flowLogs=False)))
     assert not evaluation.of_type(FLOW_LOG)
-    assert [g.inputs["name"] for g in evaluation.of_type(LOG_GROUP)] == [CONTROL_PLANE_LOGS]
+    # What EKS and RDS write into remains; the flow-log group is gone.
+    assert sorted(g.inputs["name"] for g in evaluation.of_type(LOG_GROUP)) == [
+        CONTROL_PLANE_LOGS,
+        "/aws/rds/instance/materialize-dev-metadata/postgresql",
+        "/aws/rds/instance/materialize-dev-metadata/upgrade",
+    ]
 
 
 # --- 4. zones --------------------------------------------------------------------------------------
@@ -264,6 +269,9 @@ def test_eks_stays_on_standard_support_and_is_deletion_protected(example: Evalua
         ),
         ({"postgresBackupWindow": "03:00-03:10"}, r"aws\.postgresBackupWindow: the window must last at least 30"),
         ({"postgresMaintenanceWindow": "sunday:05:00-sun:06:00"}, r"materialize:aws\.postgresMaintenanceWindow"),
+        ({"postgresEncryption": "sse-kms"}, r"materialize:aws\.postgresEncryption.*'aws-managed'.*'kms'"),
+        ({"logEncryption": "customer"}, r"materialize:aws\.logEncryption.*'aws-managed'.*'kms'"),
+        ({"postgresMultiAz": "sometimes"}, r"materialize:aws\.postgresMultiAz"),
     ],
 )
 def test_bad_input_is_refused_naming_the_key_before_anything_is_registered(
