@@ -38,7 +38,6 @@ async def main() -> dict[str, object]:
                 "materializeNodeCount": 1,
                 "postgresVersion": "17",
                 "postgresInstanceClass": "db.m7g.large",
-                "postgresMultiAz": False,
                 "bucketVersioning": True,
             },
             "instances": [
