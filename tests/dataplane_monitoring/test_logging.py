@@ -25,6 +25,8 @@ from components.dataplane.logging_values import (
     LOKI_POD_LABELS,
     LOKI_PUSH_URL,
     LOKI_QUERY_URL,
+    alloy_config,
+    export_secrets,
 )
 from components.dataplane.monitoring_values import MONITORING_NAMESPACE
 from components.dataplane.operator import OPERATOR_NAMESPACE
@@ -207,6 +209,52 @@ def test_the_pipeline_reads_materializes_and_the_operators_logs(byo: Evaluation)
     ]
     assert f'url = "{LOKI_PUSH_URL}"' in text
     assert 'endpoint = "https://otel.example.com:4318"' in text
+
+
+def test_every_component_the_pipeline_names_is_declared_once(byo: Evaluation) -> None:
+    text = config_text(byo)
+    declared = re.findall(r'^([a-z][a-z_.]*) "(\w+)" \{$', text, flags=re.MULTILINE)
+    assert len(declared) == len(set(declared))
+    referenced = set(
+        re.findall(
+            r"\b((?:discovery|loki|otelcol)\.[a-z_.]+?)\.(\w+)\.(?:receiver|input|targets|output|handler)\b", text
+        )
+    )
+    assert referenced and referenced <= set(declared), referenced - set(declared)
+    # Every writer and exporter is fed: nothing declared is left dangling.
+    sinks = {d for d in declared if d[0] in ("loki.write", "otelcol.exporter.otlphttp", "otelcol.receiver.loki")}
+    assert sinks and sinks <= referenced
+    assert {component for component, _ in declared} == {
+        "discovery.kubernetes",
+        "discovery.relabel",
+        "loki.source.file",
+        "loki.process",
+        "loki.write",
+        "otelcol.auth.bearer",
+        "otelcol.exporter.otlphttp",
+        "otelcol.receiver.loki",
+    }
+
+
+def test_each_protocol_takes_each_kind_of_credential() -> None:
+    swapped = [
+        {"url": "https://logs.example.com/loki/api/v1/push", "bearerToken": LOG_TOKEN},
+        {"url": "https://otel.example.com", "protocol": "otlp", "username": "mz", "password": LOG_PASSWORD},
+        {"url": "https://open.example.com/loki/api/v1/push"},
+    ]
+    config = byo_config(monitoring={"logs": {"enabled": True, "loki": False, "export": swapped}})
+    logs = load_settings(config, frozenset({"licenseKey", "monitoring"})).monitoring.logs
+    text = alloy_config(logs, ["materialize-prod"], export_secrets(logs))
+    assert 'bearer_token = sys.env("LOG_EXPORT_0_TOKEN")' in text
+    assert re.search(
+        r'otelcol\.auth\.basic "export_1" \{\s*client_auth \{\s*username = sys\.env\("LOG_EXPORT_1_USERNAME"\)\s*'
+        r'password = sys\.env\("LOG_EXPORT_1_PASSWORD"\)',
+        text,
+    )
+    assert "auth     = otelcol.auth.basic.export_1.handler" in text
+    # An endpoint without credentials gets no Secret and no environment.
+    assert export_secrets(logs)[2] is None and "LOG_EXPORT_2" not in text
+    assert "loki.write.loki" not in text and LOG_TOKEN not in text and LOG_PASSWORD not in text
 
 
 def test_loki_is_one_pod_on_one_volume_with_retention(byo: Evaluation) -> None:
