@@ -52,7 +52,8 @@ EndpointUrl = Annotated[str, AfterValidator(_endpoint_url)]
 def retention_hours(days: str) -> int:
     """A `Days` value in hours, as Loki's limits_config.retention_period is written here."""
     match = _DAYS.match(days)
-    assert match is not None, days  # validated by the settings model
+    if match is None:  # the settings model has validated it already
+        raise ValueError(f"{days!r} is not a number of days or weeks")
     return int(match.group(1)) * (24 if match.group(2) == "d" else 24 * 7)
 
 

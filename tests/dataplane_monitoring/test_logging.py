@@ -32,10 +32,12 @@ from components.dataplane.monitoring_values import MONITORING_NAMESPACE
 from components.dataplane.operator import OPERATOR_NAMESPACE
 from components.settings import load_settings
 from components.targets.aws.target import MATERIALIZE_TAINT
+from policy.materialize_policies import POLICIES
 from tests.dataplane_monitoring.test_monitoring import _under  # pyright: ignore[reportPrivateUsage]
 from tests.harness.kubernetes_objects import KUBERNETES_VERSIONS, is_plain_object, validate_strict
 from tests.harness.network_policy import NETWORK_POLICY, Address, Pod, Policy, allowed, registered_policies
 from tests.harness.stack import LICENSE_KEY, Evaluation, byo_config, evaluate, example_stack
+from tests.policy.harness import Analyzer
 from tests.support.chart_sources import CHART_SOURCES, chart_dir, render
 from tests.support.chart_values import CHARTS, chart_defaults, unknown_keys
 from tools.offline.mocks import Registered
@@ -337,6 +339,13 @@ def test_credentials_go_through_secrets_never_helm_values(byo: Evaluation) -> No
     for secret in (basic, bearer):
         assert secret.inputs["metadata"]["namespace"] == MONITORING_NAMESPACE
         assert secret.urn in collector.dependencies
+
+
+def test_the_policy_pack_finds_no_credential_in_the_logging_values(byo: Evaluation) -> None:
+    releases = [r for r in byo.of_type(RELEASE) if r.inputs["chart"] in ("alloy", "loki")]
+    assert len(releases) == 2
+    diagnostics = Analyzer(POLICIES, stack_tags=None).run(releases)
+    assert [d for d in diagnostics if d.policy == "no-secrets-in-helm-values"] == []
 
 
 def test_a_log_export_credential_in_plain_text_is_refused() -> None:
