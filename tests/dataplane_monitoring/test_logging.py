@@ -181,6 +181,19 @@ def test_the_collector_runs_on_every_node_including_materializes(aws: Evaluation
     assert not of_kind(objects, "Service")
 
 
+def test_loki_waits_for_the_monitoring_namespace_and_so_for_the_targets_storage_class(aws: Evaluation) -> None:
+    (namespace,) = [
+        r for r in aws.of_type("kubernetes:core/v1:Namespace") if r.inputs["metadata"]["name"] == MONITORING_NAMESPACE
+    ]
+    loki = release(aws, "loki")
+    assert namespace.urn in loki.dependencies
+    # aws: the gp3 class (MonitoringSupport.ready) comes before the namespace, and Loki's claim names it.
+    (storage_class,) = aws.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage_class.urn in namespace.dependencies
+    persistence = loki.inputs["values"]["singleBinary"]["persistence"]
+    assert persistence["storageClass"] == storage_class.inputs["metadata"]["name"]
+
+
 def test_the_system_only_placement_does_not_reach_the_collector(byo: Evaluation) -> None:
     controller = values(byo, "alloy")["controller"]
     assert "nodeSelector" not in controller
