@@ -22,6 +22,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.contract import Platform
+from components.dataplane.endpoint_secrets import credentials_secret
+from components.dataplane.logging import Logging, LoggingArgs
 from components.dataplane.monitoring_dashboards import DASHBOARDS
 from components.dataplane.monitoring_network_policies import MonitoringNetworkPolicies, MonitoringNetworkPoliciesArgs
 from components.dataplane.monitoring_values import (
@@ -63,6 +65,7 @@ class MonitoringArgs:
 class Monitoring(pulumi.ComponentResource):
     stack: k8s.helm.v3.Release
     metrics_server: k8s.helm.v3.Release | None
+    logging: Logging | None
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("materialize:dataplane:Monitoring", name, None, opts)
@@ -144,21 +147,14 @@ class Monitoring(pulumi.ComponentResource):
                 basic_auth=endpoint.password is not None,
                 bearer_token=endpoint.bearer_token is not None,
             )
-            data: dict[str, pulumi.Input[str]] = {}
-            if endpoint.username is not None and endpoint.password is not None:
-                data["username"] = endpoint.username
-                data["password"] = pulumi.Output.secret(endpoint.password.get_secret_value())
-            if endpoint.bearer_token is not None:
-                data["token"] = pulumi.Output.secret(endpoint.bearer_token.get_secret_value())
             before_release.append(
-                k8s.core.v1.Secret(
+                credentials_secret(
                     f"{name}-remote-write-{index}",
-                    metadata={"name": secret.name, "namespace": MONITORING_NAMESPACE, "labels": dict(LABELS)},
-                    string_data=data,
-                    type="Opaque",
-                    opts=pulumi.ResourceOptions.merge(
-                        in_namespace, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])
-                    ),
+                    secret_name=secret.name,
+                    namespace=MONITORING_NAMESPACE,
+                    endpoint=endpoint,
+                    labels=LABELS,
+                    opts=in_namespace,
                 )
             )
             secrets.append(secret)
@@ -201,6 +197,22 @@ class Monitoring(pulumi.ComponentResource):
                     depends_on=[*before_release, *([self.metrics_server] if self.metrics_server else [])]
                 ),
             ),
+        )
+        # Logs (off by default) share the namespace and Grafana, not the metrics release.
+        self.logging = (
+            Logging(
+                f"{name}-logging",
+                LoggingArgs(
+                    platform=platform,
+                    settings=settings,
+                    namespaces=(*args.instance_namespaces, args.operator_namespace),
+                    network_policies=args.network_policies,
+                    namespace=namespace,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if settings.logs.enabled
+            else None
         )
         self.register_outputs({"namespace": MONITORING_NAMESPACE, "release": self.stack.name})
 

@@ -86,7 +86,10 @@ class Settings(StrictModel):
     )
     monitoring: MonitoringSettings = Field(
         default_factory=MonitoringSettings,
-        description="Metrics and dashboards: {enabled, retention, storage, grafana, remoteWrite} (docs/monitoring.md).",
+        description=(
+            "Metrics and dashboards, logs off by default: {enabled, retention, storage, grafana, remoteWrite, logs} "
+            "(docs/monitoring.md)."
+        ),
     )
     cluster_sizes: dict[SizeName, ClusterSize] = Field(
         default_factory=dict,

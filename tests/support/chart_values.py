@@ -80,6 +80,23 @@ CHARTS = {
             "charts/metrics-server/values.yaml",
             "683ed81c6074e7b49f732ab37168e316767e9782f0560ed905ad521d0b0e5b0d",
         ),
+        # Log collection (components/dataplane/logging_values.py): the charts' release tags.
+        ChartValues(
+            "alloy",
+            "helm-chart/1.11.1",
+            "grafana/alloy",
+            "233907cff225ce253f812bdfc14138dac1fa0cd2",
+            "operations/helm/charts/alloy/values.yaml",
+            "e5baf1fac88469c03fe2692e4ccda75ab5b0b705193694755d959550c73ae59c",
+        ),
+        ChartValues(
+            "loki",
+            "helm-loki-7.3.0",
+            "grafana/loki",
+            "50c738b4d5b28db6e26723c3828da13bb46f0f06",
+            "production/helm/loki/values.yaml",
+            "db72f0aa2dda00edf10181389d5b7f889331b89fecbf81c86c0fbe1d8d3eda4d",
+        ),
         # The aws target's load-balancer controller (components/targets/aws/pins.py):
         # the commit that released chart 3.5.0 (appVersion v3.5.0).
         ChartValues(
