@@ -96,10 +96,12 @@ def _error_line(error: Mapping[str, Any], model: type[BaseModel], secret_paths: 
         # Cross-key checks start their message with the key they are about.
         return f"{PROJECT}:{message}"
     dotted = ".".join(str(part) for part in location)
-    if message.startswith((f"{dotted}.", f"{dotted}:")) or isinstance(error.get("input"), Mapping):
-        # A cross-key check inside a section names its keys itself; a whole
-        # section is never echoed back (it is long and may hold secrets).
-        return f"{PROJECT}:{message}" if message.startswith(f"{dotted}") else f"{PROJECT}:{path}: {message}"
+    if message.startswith((f"{dotted}.", f"{dotted}:")):
+        # A cross-key check inside a section names its keys itself.
+        return f"{PROJECT}:{message}"
+    if isinstance(error.get("input"), Mapping) and not is_secret_path(dotted, secret_paths):
+        # A whole section or entry is never echoed back: it is long and may hold secrets.
+        return f"{PROJECT}:{path}: {message}"
     shown = _describe_value(dotted, error.get("input"), secret_paths)
     if message.startswith(shown):
         return f"{PROJECT}:{path}: {message}"

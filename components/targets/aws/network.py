@@ -60,6 +60,8 @@ class NetworkArgs:
     settings: AwsSettings
     cluster_name: str
     zones: Sequence[str]
+    # logEncryption: kms: the key every log group of ours is encrypted with.
+    logs_key_arn: pulumi.Input[str] | None = None
 
 
 class Network(pulumi.ComponentResource):
@@ -268,6 +270,7 @@ class Network(pulumi.ComponentResource):
             f"{name}-flow-logs",
             name=f"/aws/vpc/{cluster}/flow-logs",
             retention_in_days=args.settings.log_retention_days,
+            kms_key_id=args.logs_key_arn,
             tags=context.tagged(f"{cluster}-flow-logs"),
             opts=options,
         )

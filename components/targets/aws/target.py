@@ -137,7 +137,13 @@ class AwsTarget(pulumi.ComponentResource):
 
         network = Network(
             f"{name}-network",
-            NetworkArgs(context=context, settings=aws_settings, cluster_name=cluster_name, zones=zones),
+            NetworkArgs(
+                context=context,
+                settings=aws_settings,
+                cluster_name=cluster_name,
+                zones=zones,
+                logs_key_arn=logs_key_arn,
+            ),
             opts=child,
         )
         database = Database(

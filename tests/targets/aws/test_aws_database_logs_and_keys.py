@@ -143,9 +143,11 @@ def test_the_database_key_encrypts_its_storage_rotates_and_outlives_it(with_keys
 
 def test_the_logs_key_encrypts_every_log_group_of_ours(with_keys: Evaluation) -> None:
     key = ending(with_keys, KMS_KEY, "-logs-key")
-    for name in [CONTROL_PLANE_LOGS, *RDS_GROUPS.values()]:
-        group = _group(with_keys, name)
-        assert group.inputs["kmsKeyId"] == key.state["arn"]
+    groups = with_keys.of_type("aws:cloudwatch/logGroup:LogGroup")
+    # The control plane's, the two RDS exports' and the VPC flow logs'.
+    assert {g.inputs["name"] for g in groups} >= {CONTROL_PLANE_LOGS, *RDS_GROUPS.values()} and len(groups) == 4
+    for group in groups:
+        assert group.inputs["kmsKeyId"] == key.state["arn"], group.name
         # Encrypting a group needs the key to exist.
         assert key.urn in group.engine_edges()
     assert key.inputs["enableKeyRotation"] is True
