@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from components import versions
+from components.dataplane import logging_values, monitoring_values
 from components.targets.aws import pins as aws_pins
 from tools.stack_files import ROOT
 
@@ -51,7 +52,11 @@ def _manager(description_start: str) -> dict[str, Any]:
         ("Materialize operator chart", versions.DEFAULT_MATERIALIZE_VERSION),
         ("cert-manager chart", versions.CERT_MANAGER_VERSION),
         ("AWS Load Balancer Controller chart", aws_pins.LOAD_BALANCER_CONTROLLER_VERSION),
-        ("metrics-server chart", aws_pins.METRICS_SERVER_VERSION),
+        ("metrics-server chart (aws", aws_pins.METRICS_SERVER_VERSION),
+        ("kube-prometheus-stack chart", monitoring_values.STACK_VERSION),
+        ("metrics-server chart (monitoring", monitoring_values.METRICS_SERVER_VERSION),
+        ("Grafana Alloy chart", logging_values.ALLOY_VERSION),
+        ("Loki chart", logging_values.LOKI_VERSION),
     ],
 )
 def test_each_chart_manager_finds_its_pin_exactly_once(description: str, pinned: str) -> None:
