@@ -33,11 +33,9 @@ from components.dataplane.logging_values import (
     loki_datasource,
     loki_values,
 )
-from components.dataplane.monitoring_values import MONITORING_NAMESPACE
+from components.dataplane.monitoring_values import MONITORING_LABELS, MONITORING_NAMESPACE
 from components.helm_releases import RELEASE_POLICY
 from components.settings.monitoring import MonitoringSettings
-
-LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "materialize-monitoring"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ class Logging(pulumi.ComponentResource):
                     secret_name=secret.name,
                     namespace=MONITORING_NAMESPACE,
                     endpoint=endpoint,
-                    labels=LABELS,
+                    labels=MONITORING_LABELS,
                     opts=in_namespace,
                 )
             )
@@ -110,7 +108,7 @@ class Logging(pulumi.ComponentResource):
                     metadata={
                         "name": "datasource-loki",
                         "namespace": MONITORING_NAMESPACE,
-                        "labels": {**LABELS, DATASOURCE_LABEL[0]: DATASOURCE_LABEL[1]},
+                        "labels": {**MONITORING_LABELS, DATASOURCE_LABEL[0]: DATASOURCE_LABEL[1]},
                     },
                     data={"loki.yaml": yaml.safe_dump(loki_datasource(), sort_keys=True)},
                     opts=in_namespace,

@@ -32,6 +32,7 @@ from components.dataplane.monitoring_values import (
     METRICS_SERVER_CHART,
     METRICS_SERVER_REPO,
     METRICS_SERVER_VERSION,
+    MONITORING_LABELS,
     MONITORING_NAMESPACE,
     STACK_CHART,
     STACK_RELEASE,
@@ -46,8 +47,6 @@ from components.dataplane.monitoring_values import (
 )
 from components.helm_releases import RELEASE_POLICY
 from components.settings.monitoring import MonitoringSettings
-
-LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "materialize-monitoring"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class Monitoring(pulumi.ComponentResource):
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": MONITORING_NAMESPACE, "labels": dict(LABELS)},
+            metadata={"name": MONITORING_NAMESPACE, "labels": dict(MONITORING_LABELS)},
             opts=pulumi.ResourceOptions.merge(
                 on_cluster,
                 pulumi.ResourceOptions(depends_on=[*platform.system_ready, *platform.monitoring.ready]),
@@ -112,7 +111,11 @@ class Monitoring(pulumi.ComponentResource):
             before_release.append(
                 k8s.core.v1.Secret(
                     f"{name}-grafana-admin",
-                    metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": MONITORING_NAMESPACE, "labels": dict(LABELS)},
+                    metadata={
+                        "name": GRAFANA_ADMIN_SECRET,
+                        "namespace": MONITORING_NAMESPACE,
+                        "labels": dict(MONITORING_LABELS),
+                    },
                     string_data={"admin-user": "admin", "admin-password": pulumi.Output.secret(password)},
                     type="Opaque",
                     opts=pulumi.ResourceOptions.merge(
@@ -128,7 +131,7 @@ class Monitoring(pulumi.ComponentResource):
                         metadata={
                             "name": f"dashboard-{dashboard.uid}",
                             "namespace": MONITORING_NAMESPACE,
-                            "labels": {**LABELS, DASHBOARD_LABEL[0]: DASHBOARD_LABEL[1]},
+                            "labels": {**MONITORING_LABELS, DASHBOARD_LABEL[0]: DASHBOARD_LABEL[1]},
                         },
                         data={dashboard.file_name: dashboard.json()},
                         opts=in_namespace,
@@ -153,7 +156,7 @@ class Monitoring(pulumi.ComponentResource):
                     secret_name=secret.name,
                     namespace=MONITORING_NAMESPACE,
                     endpoint=endpoint,
-                    labels=LABELS,
+                    labels=MONITORING_LABELS,
                     opts=in_namespace,
                 )
             )

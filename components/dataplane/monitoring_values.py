@@ -51,6 +51,8 @@ METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
 METRICS_SERVER_VERSION = "3.13.0"
 
 MONITORING_NAMESPACE = "monitoring"
+# On every object of ours in that namespace (metrics and logs alike).
+MONITORING_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "materialize-monitoring"}
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 # The label Grafana's dashboard sidecar watches (kube-prometheus-stack values
 # `grafana.sidecar.dashboards.label` / `labelValue`).
