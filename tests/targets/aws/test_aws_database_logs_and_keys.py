@@ -8,20 +8,14 @@ import pytest
 
 from components.targets.aws.database import LOG_EXPORTS, instance_identifier
 from tests.harness.stack import Evaluation, evaluate
-from tests.targets.aws.stack import CLUSTER, KMS_KEY, RDS, aws_settings, aws_stack, ending
+from tests.targets.aws.stack import CLUSTER, KMS_KEY, LOG_GROUP, RDS, aws_settings, aws_stack, ending
 from tools.offline import mocks as offline_mocks
 from tools.offline.aws_mocks import ACCOUNT_ID
 
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 GET_LOG_GROUPS = "aws:cloudwatch/getLogGroups:getLogGroups"
 IDENTIFIER = "materialize-dev-metadata"
 RDS_GROUPS = {log: f"/aws/rds/instance/{IDENTIFIER}/{log}" for log in LOG_EXPORTS}
 CONTROL_PLANE_LOGS = "/aws/eks/materialize-dev/cluster"
-
-
-@pytest.fixture(scope="module")
-def example() -> Evaluation:
-    return evaluate(aws_stack())
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +137,7 @@ def test_the_database_key_encrypts_its_storage_rotates_and_outlives_it(with_keys
 
 def test_the_logs_key_encrypts_every_log_group_of_ours(with_keys: Evaluation) -> None:
     key = ending(with_keys, KMS_KEY, "-logs-key")
-    groups = with_keys.of_type("aws:cloudwatch/logGroup:LogGroup")
+    groups = with_keys.of_type(LOG_GROUP)
     # The control plane's, the two RDS exports' and the VPC flow logs'.
     assert {g.inputs["name"] for g in groups} >= {CONTROL_PLANE_LOGS, *RDS_GROUPS.values()} and len(groups) == 4
     for group in groups:

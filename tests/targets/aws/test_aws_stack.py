@@ -74,11 +74,6 @@ TOLERATION = {
 
 
 @pytest.fixture(scope="module")
-def example() -> Evaluation:
-    return evaluate(aws_stack())
-
-
-@pytest.fixture(scope="module")
 def two() -> Evaluation:
     return evaluate(aws_stack(instances=[{"name": "main"}, {"name": "analytics", "namespace": "analytics"}]))
 

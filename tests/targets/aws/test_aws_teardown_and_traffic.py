@@ -15,6 +15,8 @@ from tests.harness.stack import Evaluation, evaluate
 from tests.targets.aws.fake_cli import run_with_fake_aws
 from tests.targets.aws.stack import (
     CLUSTER,
+    COMMAND,
+    LOG_GROUP,
     NODE_GROUP,
     RDS,
     SECURITY_GROUP,
@@ -28,17 +30,10 @@ from tests.targets.aws.stack import (
 from tools.offline import mocks as offline_mocks
 from tools.offline.aws_mocks import ACCOUNT_ID
 
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-COMMAND = "command:local:Command"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 CONTROL_PLANE_LOGS = "/aws/eks/materialize-dev/cluster"
-
-
-@pytest.fixture(scope="module")
-def example() -> Evaluation:
-    return evaluate(aws_stack())
 
 
 # --- 1. backups survive teardown ------------------------------------------------------------------

@@ -11,16 +11,10 @@ from components.targets.aws.block_storage import CONTROLLER_TOLERATIONS
 from tests.harness.graph import may_wait_for, waits_for
 from tests.harness.kubernetes_objects import validate_strict
 from tests.harness.mocks import Registered
-from tests.harness.stack import Evaluation, evaluate
-from tests.targets.aws.stack import ADDON, CLUSTER, NODE_GROUP, OIDC, RELEASE, ROLE, aws_stack, ending
+from tests.harness.stack import Evaluation
+from tests.targets.aws.stack import ADDON, CLUSTER, NODE_GROUP, OIDC, RELEASE, ROLE, STORAGE_CLASS, ending
 
-STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-
-
-@pytest.fixture(scope="module")
-def example() -> Evaluation:
-    return evaluate(aws_stack())
 
 
 def _ebs_addon(evaluation: Evaluation) -> Registered:

@@ -23,11 +23,6 @@ IAM_POLICY = "aws-load-balancer-controller-iam-policy"
 WEBHOOK_TEMPLATE = "aws-load-balancer-controller-webhook-template"
 
 
-@pytest.fixture(scope="module")
-def example() -> Evaluation:
-    return evaluate(aws_stack())
-
-
 def test_the_pinned_reference_files_are_those_of_the_pinned_release() -> None:
     # A chart bump (Renovate moves pins.py alone) fails here until the values and the policy move too.
     assert CHARTS[CHART].tag == f"{CHART}-{LOAD_BALANCER_CONTROLLER_VERSION}"

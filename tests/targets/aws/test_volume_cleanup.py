@@ -10,17 +10,9 @@ import pytest
 
 from components.dataplane.monitoring_values import MONITORING_NAMESPACE
 from components.targets.aws.volume_cleanup import CLUSTER_TAG, DELETE_SCRIPT, NAMESPACE_TAG
-from tests.harness.stack import Evaluation, evaluate
+from tests.harness.stack import Evaluation
 from tests.targets.aws.fake_cli import run_with_fake_aws
-from tests.targets.aws.stack import CLUSTER, NODE_GROUP, aws_stack
-
-COMMAND = "command:local:Command"
-STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
-
-
-@pytest.fixture(scope="module")
-def example() -> Evaluation:
-    return evaluate(aws_stack())
+from tests.targets.aws.stack import CLUSTER, COMMAND, NODE_GROUP, STORAGE_CLASS
 
 
 def test_the_cleanup_runs_after_the_node_groups_for_this_clusters_monitoring_volumes(example: Evaluation) -> None:
