@@ -49,6 +49,7 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 COMMAND = "command:local:Command"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 MATERIALIZE = "kubernetes:materialize.cloud/v1:Materialize"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 

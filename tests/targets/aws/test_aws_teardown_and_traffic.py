@@ -16,6 +16,7 @@ from tests.targets.aws.fake_cli import run_with_fake_aws
 from tests.targets.aws.stack import (
     CLUSTER,
     COMMAND,
+    ENDPOINT,
     LOG_GROUP,
     NODE_GROUP,
     RDS,
@@ -30,7 +31,6 @@ from tests.targets.aws.stack import (
 from tools.offline import mocks as offline_mocks
 from tools.offline.aws_mocks import ACCOUNT_ID
 
-ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 CONTROL_PLANE_LOGS = "/aws/eks/materialize-dev/cluster"

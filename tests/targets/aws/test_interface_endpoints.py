@@ -7,6 +7,7 @@ import pytest
 from tests.harness.mocks import Registered
 from tests.harness.stack import Evaluation, evaluate
 from tests.targets.aws.stack import (
+    ENDPOINT,
     INGRESS_RULE,
     SECURITY_GROUP,
     SUBNET,
@@ -18,7 +19,6 @@ from tests.targets.aws.stack import (
     mock_id,
 )
 
-ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SERVICES = ["sts", "ecr.api", "ecr.dkr", "ec2", "elasticloadbalancing", "logs"]
 
 
